@@ -1,0 +1,32 @@
+// What the rest of the CLI knows about a lab, whichever provider runs it: the built-in one
+// (Docker engines in containers on the host engine) or existing engines (`lab connect`).
+import type Docker from 'dockerode';
+import type { ExecOptions, ExecResult } from '../docker/exec.js';
+
+/** The label that marks everything a lab created; `lab down` removes exactly what carries it. */
+export const LAB_LABEL = 'io.devcoin.workshop.lab';
+
+export interface LabNode {
+  /** node1..nodeN: what the student types */
+  name: string;
+  /** the role the lab planned for it (the swarm may differ until chapter 2 is done) */
+  plannedRole: 'manager' | 'worker';
+  /** address on the lab network (what --advertise-addr uses) */
+  address: string;
+  /** running, exited, missing, ... (from the provider) */
+  state: string;
+}
+
+export interface Lab {
+  name: string;
+  provider: 'dind' | 'remote';
+  /** false for existing engines: the CLI cannot stop a real machine */
+  canStopNodes: boolean;
+  nodes(): Promise<LabNode[]>;
+  /** Runs a shell command on a node as the student would type it there (sh -c). */
+  exec(node: string, command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** A dockerode client talking to that node's engine (TLS for the built-in lab). */
+  engine(node: string): Promise<Docker>;
+  stop(nodes: string[]): Promise<void>;
+  start(nodes: string[]): Promise<void>;
+}
