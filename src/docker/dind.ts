@@ -1,0 +1,17 @@
+// How to run a Docker engine inside a container, shared by the lab's nodes and doctor's trial.
+// `--privileged` fails on hosts whose bounding set lacks CAP_SYS_RESOURCE, so grant everything
+// else explicitly (see docs/decisions.md and shared LAB-NOTES).
+import type Docker from 'dockerode';
+
+export function dindHostConfig(): Docker.HostConfig {
+  // CgroupnsMode is in the engine API (1.41+) but not in @types/dockerode
+  return {
+    CapAdd: ['ALL'],
+    CapDrop: ['SYS_RESOURCE'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined'],
+    DeviceCgroupRules: ['a *:* rwm'],
+    CgroupnsMode: 'private',
+    // /run on tmpfs: a stopped node leaves no stale docker.pid behind
+    Tmpfs: { '/run': 'rw,nosuid,nodev,exec,mode=755' },
+  } as Docker.HostConfig;
+}
