@@ -1,0 +1,63 @@
+import { describe, expect, it, beforeEach, afterEach } from 'vitest';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { discoverHostEndpoint, contextEndpoint, engineError, connect } from '../../src/docker/engine.js';
+import { UserError, ExitCode } from '../../src/errors.js';
+
+describe('host engine discovery', () => {
+  let dir: string;
+  const saved = { ...process.env };
+  beforeEach(() => {
+    dir = mkdtempSync(join(tmpdir(), 'devcoin-ctx-'));
+    process.env.DOCKER_CONFIG = dir;
+    delete process.env.DOCKER_HOST;
+    delete process.env.DOCKER_CONTEXT;
+  });
+  afterEach(() => {
+    process.env = { ...saved };
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('prefers DOCKER_HOST, with TLS files from DOCKER_CERT_PATH', () => {
+    const ep = discoverHostEndpoint({ DOCKER_HOST: 'tcp://10.0.0.1:2376', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/certs' });
+    expect(ep.host).toBe('tcp://10.0.0.1:2376');
+    expect(ep.source).toBe('DOCKER_HOST');
+    expect(ep.tls?.ca).toBe('/certs/ca.pem');
+  });
+
+  it('reads the current docker context from config.json', () => {
+    const id = createHash('sha256').update('lab').digest('hex');
+    mkdirSync(join(dir, 'contexts', 'meta', id), { recursive: true });
+    writeFileSync(
+      join(dir, 'contexts', 'meta', id, 'meta.json'),
+      JSON.stringify({ Name: 'lab', Endpoints: { docker: { Host: 'ssh://me@box' } } }),
+    );
+    writeFileSync(join(dir, 'config.json'), JSON.stringify({ currentContext: 'lab' }));
+    const ep = discoverHostEndpoint({});
+    expect(ep.host).toBe('ssh://me@box');
+    expect(ep.source).toBe('docker context lab');
+  });
+
+  it('ignores an unknown context and falls back to a socket', () => {
+    expect(contextEndpoint('nope')).toBeUndefined();
+    const ep = discoverHostEndpoint({});
+    expect(ep.host.startsWith('unix://')).toBe(true);
+  });
+
+  it('turns a refused connection into one line that says what to do', async () => {
+    const err = await connect({ host: 'tcp://127.0.0.1:1', source: 'DOCKER_HOST' }, 3000).catch((e) => e);
+    expect(err).toBeInstanceOf(UserError);
+    expect(err.exitCode).toBe(ExitCode.engine);
+    expect(err.message).toContain('no Docker engine answers at tcp://127.0.0.1:1');
+    expect(err.hint).toMatch(/unset DOCKER_HOST/);
+    expect(`${err.message} — ${err.hint}`).not.toContain('\n');
+  });
+
+  it('says how to get permission on EACCES', () => {
+    const err = engineError({ host: 'unix:///var/run/docker.sock', source: 'socket' }, Object.assign(new Error('x'), { code: 'EACCES' }));
+    expect(err.message).toMatch(/not allowed/);
+    expect(err.hint).toMatch(/docker group/);
+  });
+});
