@@ -1,0 +1,135 @@
+// The image pipeline behind `setup` and `images ls`: for each catalog entry, in order, build it
+// unless an image with the same inputs hash is already there.
+import type Docker from 'dockerode';
+import { relative } from 'node:path';
+import { packageRoot } from '../paths.js';
+import type { Output } from '../ui/output.js';
+import { ExitCode, UserError } from '../errors.js';
+import { BuildError, buildImage, imageLabels } from '../docker/build.js';
+import { buildBase } from './base.js';
+import { buildBundles } from './bundles.js';
+import { BUILT_FROM_LABEL, catalog, INPUTS_LABEL, type CatalogEntry } from './catalog.js';
+import { contextFiles, hasDockerfile, inputsHash } from './inputs.js';
+
+export type ImageState = 'current' | 'outdated' | 'missing' | 'no-dockerfile';
+
+export interface ImageStatus {
+  name: string;
+  state: ImageState;
+  /** what the image should carry */
+  hash?: string;
+  /** what the image carries now */
+  imageHash?: string;
+  context: string;
+}
+
+/** Status of every catalog image, without building anything. */
+export async function imageStatuses(docker: Docker, entries = catalog()): Promise<ImageStatus[]> {
+  const cache = new Map<string, string | undefined>();
+  const out: ImageStatus[] = [];
+  for (const e of entries) {
+    const context = relative(packageRoot, e.context) || '.';
+    const hash = inputsHash(e, entries, cache);
+    const labels = await imageLabels(docker, e.name);
+    const imageHash = labels?.[INPUTS_LABEL];
+    let state: ImageState;
+    if (!hash) state = 'no-dockerfile';
+    else if (!labels) state = 'missing';
+    else state = imageHash === hash ? 'current' : 'outdated';
+    out.push({ name: e.name, state, hash, imageHash, context });
+  }
+  return out;
+}
+
+export interface SetupOptions {
+  force?: boolean;
+  mirror?: string;
+  /** skip trying to pull debian:trixie-slim */
+  noPull?: boolean;
+}
+
+export interface SetupResult {
+  name: string;
+  status: 'built' | 'current' | 'skipped-missing';
+  seconds: number;
+  /** for the base: how it was made */
+  how?: string;
+}
+
+function secondsSince(t: number): number {
+  return Math.round((Date.now() - t) / 100) / 10;
+}
+
+export async function runSetup(docker: Docker, out: Output, opts: SetupOptions = {}): Promise<SetupResult[]> {
+  const entries = catalog();
+  const cache = new Map<string, string | undefined>();
+  const results: SetupResult[] = [];
+  let bundlesDone = false;
+
+  for (const entry of entries) {
+    const started = Date.now();
+    if (!hasDockerfile(entry)) {
+      out.info(`- ${entry.name}: no ${entry.dockerfile} in ${relative(packageRoot, entry.context)} yet (skipped)`);
+      results.push({ name: entry.name, status: 'skipped-missing', seconds: 0 });
+      continue;
+    }
+    if (entry.stack && !bundlesDone) {
+      // the bundles are part of the stack images' contexts, so they come before hashing them
+      await out.step('bundle the stack services', (update) => buildBundles(update));
+      bundlesDone = true;
+    }
+    const hash = inputsHash(entry, entries, cache)!;
+    const labels = await imageLabels(docker, entry.name);
+    if (!opts.force && labels?.[INPUTS_LABEL] === hash) {
+      out.info(`✓ ${entry.name} current (skipped)`);
+      results.push({ name: entry.name, status: 'current', seconds: secondsSince(started) });
+      continue;
+    }
+    const why = !labels ? 'new' : opts.force ? 'forced' : 'inputs changed';
+    let how: string | undefined;
+    await out.step(`build ${entry.name} (${why})`, async (update) => {
+      if (entry.special === 'base') {
+        how = await buildBase(docker, entry, hash, { mirror: opts.mirror, nocache: opts.force, noPull: opts.noPull, update });
+        return;
+      }
+      await buildEntry(docker, entry, hash, out, !!opts.force, update);
+    });
+    results.push({ name: entry.name, status: 'built', seconds: secondsSince(started), how });
+  }
+  return results;
+}
+
+async function buildEntry(
+  docker: Docker,
+  entry: CatalogEntry,
+  hash: string,
+  out: Output,
+  nocache: boolean,
+  update: (text: string) => void,
+): Promise<void> {
+  try {
+    await buildImage(docker, {
+      context: entry.context,
+      files: contextFiles(entry.context, entry.dockerfile),
+      dockerfile: entry.dockerfile,
+      tag: entry.name,
+      labels: { [INPUTS_LABEL]: hash, [BUILT_FROM_LABEL]: 'Debian packages' },
+      nocache,
+      onLine: (l) => {
+        update(l.length > 70 ? l.slice(0, 69) + '…' : l);
+        out.debug(l);
+      },
+    });
+  } catch (err) {
+    if (err instanceof BuildError) {
+      // the last lines of the build say what went wrong; the error itself stays one line
+      for (const l of err.tail) out.info(`  | ${l}`);
+      throw new UserError(
+        `building ${entry.name} failed: ${err.message.split('\n')[0]}`,
+        `fix ${relative(packageRoot, entry.context)}/${entry.dockerfile} (or run with --verbose for the whole build log)`,
+        ExitCode.failed,
+      );
+    }
+    throw err;
+  }
+}
