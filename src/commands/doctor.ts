@@ -1,3 +1,179 @@
-// PLACEHOLDER: replaced by the real command in this session.
+// `doctor`: is this machine ready for the workshop? Each check passes, warns or fails, with the
+// fix in one line. Exit 1 when a check fails; no engine at all is exit 3 (one line, from connect).
 import type { Command } from 'commander';
-export function registerDoctor(_program: Command): void {}
+import type Docker from 'dockerode';
+import { action, type Context } from './context.js';
+import type { ChalkInstance } from 'chalk';
+import { discoverHostEndpoint, connect, type Engine } from '../docker/engine.js';
+import { engineDisk, gib } from '../docker/disk.js';
+import { imageExists } from '../docker/build.js';
+import { nestedEngineTrial, removeStaleTrials } from '../docker/trial.js';
+import { probeRoutingMesh } from '../docker/ipvs.js';
+import { IMAGES } from '../images/catalog.js';
+import { imageStatuses } from '../images/setup.js';
+
+export type CheckStatus = 'pass' | 'warn' | 'fail';
+
+export interface Check {
+  id: string;
+  status: CheckStatus;
+  summary: string;
+  /** what to do, one line; empty when there is nothing to do */
+  fix: string;
+}
+
+const MARK: Record<CheckStatus, string> = { pass: '✓', warn: '!', fail: '✗' };
+
+/** One check as people read it: mark, id, summary; the fix on a second line when there is one. */
+export function formatCheck(check: Check, c: ChalkInstance, idWidth = 12): string[] {
+  const colour = check.status === 'pass' ? c.green : check.status === 'warn' ? c.yellow : c.red;
+  const lines = [`${colour(MARK[check.status])} ${check.id.padEnd(idWidth)} ${check.summary}`];
+  if (check.fix && check.status !== 'pass') lines.push(`  ${' '.repeat(idWidth)} ${c.dim('fix:')} ${check.fix}`);
+  return lines;
+}
+
+/** The closing line and exit code. */
+export function verdict(checks: Check[]): { line: string; exitCode: number } {
+  const fails = checks.filter((c) => c.status === 'fail').length;
+  const warns = checks.filter((c) => c.status === 'warn').length;
+  if (fails) return { line: `${fails} check${fails > 1 ? 's' : ''} failed, ${warns} warning${warns === 1 ? '' : 's'}: fix the failures above, then run doctor again`, exitCode: 1 };
+  return { line: warns ? `ready, with ${warns} warning${warns === 1 ? '' : 's'}` : 'ready', exitCode: 0 };
+}
+
+const MIN_ENGINE = [20, 10];
+
+export function versionAtLeast(version: string, min: number[]): boolean {
+  const parts = version.split(/[.+~-]/).map((p) => parseInt(p, 10));
+  for (let i = 0; i < min.length; i++) {
+    const v = Number.isFinite(parts[i]) ? parts[i] : 0;
+    if (v !== min[i]) return v > min[i];
+  }
+  return true;
+}
+
+interface EngineInfo {
+  ServerVersion?: string;
+  CgroupVersion?: string;
+  CgroupDriver?: string;
+  Driver?: string;
+  DockerRootDir?: string;
+}
+
+async function checkVersion(docker: Docker): Promise<Check> {
+  const v = (await docker.version()) as { Version: string; ApiVersion: string; Os?: string; Arch?: string };
+  const ok = versionAtLeast(v.Version, MIN_ENGINE);
+  return {
+    id: 'version',
+    status: ok ? 'pass' : 'fail',
+    summary: `Docker ${v.Version}, API ${v.ApiVersion} (${v.Os ?? '?'}/${v.Arch ?? '?'})`,
+    fix: ok ? '' : `the workshop needs Docker ${MIN_ENGINE.join('.')} or newer: upgrade the engine`,
+  };
+}
+
+function checkCgroup(info: EngineInfo): Check {
+  const v = info.CgroupVersion ?? '1';
+  return {
+    id: 'cgroup',
+    status: v === '1' || v === '2' ? 'pass' : 'warn',
+    summary:
+      `cgroup v${v} (${info.CgroupDriver ?? '?'} driver)` +
+      (v === '1' ? ': lab nodes remount the hierarchies read-write for their nested engine' : ': lab nodes delegate controllers to their nested engine'),
+    fix: v === '1' || v === '2' ? '' : 'unknown cgroup setup; nested engines may fail',
+  };
+}
+
+function checkStorage(info: EngineInfo): Check {
+  const d = info.Driver ?? 'unknown';
+  if (d === 'overlay2' || d === 'overlayfs' || d === 'btrfs' || d === 'zfs' || d === 'fuse-overlayfs') {
+    return { id: 'storage', status: 'pass', summary: `storage driver ${d}`, fix: '' };
+  }
+  return {
+    id: 'storage',
+    status: 'warn',
+    summary: `storage driver ${d}: slow, and every image is copied whole`,
+    fix: 'use overlay2 ("storage-driver": "overlay2" in /etc/docker/daemon.json) where the file system allows it',
+  };
+}
+
+async function checkDisk(engine: Engine): Promise<Check> {
+  const disk = await engineDisk(engine);
+  if (!disk) return { id: 'disk', status: 'warn', summary: 'free disk unknown (remote engine)', fix: 'make sure the engine has about 5 GiB free' };
+  const free = disk.freeBytes;
+  const summary = `${gib(free)} free on ${disk.path}`;
+  if (free < 3 * 1024 ** 3) return { id: 'disk', status: 'fail', summary, fix: 'the images and lab need about 5 GiB: free some space' };
+  if (free < 10 * 1024 ** 3) return { id: 'disk', status: 'warn', summary, fix: 'enough for the images and one lab; 10 GiB gives room for more' };
+  return { id: 'disk', status: 'pass', summary, fix: '' };
+}
+
+async function checkNested(ctx: Context, docker: Docker): Promise<Check> {
+  if (!(await imageExists(docker, IMAGES.node))) {
+    return { id: 'nested', status: 'warn', summary: `not tried: ${IMAGES.node} is not built yet`, fix: 'run `devcoin-workshop setup`, then doctor again' };
+  }
+  await removeStaleTrials(docker, 'nested-engine');
+  const r = await ctx.out.step('trial run of a nested engine', () => nestedEngineTrial(docker, { image: IMAGES.node, lab: ctx.lab }));
+  if (r.ok) return { id: 'nested', status: 'pass', summary: `a lab node ran Docker ${r.version} inside (answered in ${r.seconds}s)`, fix: '' };
+  return {
+    id: 'nested',
+    status: 'fail',
+    summary: `a lab node could not run its engine: ${r.error}`,
+    fix: 'the engine must allow CAP_SYS_ADMIN, unconfined seccomp/apparmor and device cgroup rules (not rootless Docker); see docs/decisions.md',
+  };
+}
+
+async function checkRoutingMesh(docker: Docker): Promise<{ check: Check; available: boolean }> {
+  const p = await probeRoutingMesh(docker, { localFallback: true });
+  if (p.available) {
+    return { available: true, check: { id: 'routing-mesh', status: 'pass', summary: 'IPVS present: Swarm routing mesh and VIPs work', fix: '' } };
+  }
+  return {
+    available: false,
+    check: {
+      id: 'routing-mesh',
+      status: 'warn',
+      summary: 'IPVS missing: lab uses dnsrr + host publishing instead of the routing mesh',
+      fix: 'nothing to do for the workshop; for the mesh, load the kernel module (`modprobe ip_vs` on the engine host) if the kernel has it',
+    },
+  };
+}
+
+async function checkImages(docker: Docker): Promise<Check> {
+  const statuses = (await imageStatuses(docker)).filter((s) => s.state !== 'no-dockerfile');
+  const bad = statuses.filter((s) => s.state !== 'current');
+  if (!bad.length) return { id: 'images', status: 'pass', summary: `${statuses.length} images built and current`, fix: '' };
+  const missing = bad.filter((s) => s.state === 'missing').map((s) => s.name);
+  const outdated = bad.filter((s) => s.state === 'outdated').map((s) => s.name);
+  const parts = [missing.length ? `missing: ${missing.join(', ')}` : '', outdated.length ? `outdated: ${outdated.join(', ')}` : ''].filter(Boolean);
+  return { id: 'images', status: 'warn', summary: parts.join('; '), fix: 'run `devcoin-workshop setup`' };
+}
+
+async function doctor(ctx: Context): Promise<number> {
+  const ep = discoverHostEndpoint();
+  // no engine: one line that says what to do, exit 3 (thrown by connect)
+  const engine = await connect(ep);
+  const docker = engine.docker;
+  const checks: Check[] = [{ id: 'engine', status: 'pass', summary: `engine answers at ${ep.host} (found via ${ep.source})`, fix: '' }];
+  const info = (await docker.info()) as EngineInfo;
+  checks.push(await checkVersion(docker));
+  checks.push(checkCgroup(info));
+  checks.push(checkStorage(info));
+  checks.push(await checkDisk(engine));
+  checks.push(await checkNested(ctx, docker));
+  const mesh = await checkRoutingMesh(docker);
+  checks.push(mesh.check);
+  checks.push(await checkImages(docker));
+
+  const v = verdict(checks);
+  ctx.out.data({ checks, routingMesh: mesh.available, ok: v.exitCode === 0 });
+  for (const check of checks) for (const l of formatCheck(check, ctx.out.c)) ctx.out.line(l);
+  ctx.out.line();
+  ctx.out.line(v.line);
+  return v.exitCode;
+}
+
+export function registerDoctor(program: Command): void {
+  program
+    .command('doctor')
+    .description('check this machine: engine, cgroups, storage, disk, a nested engine trial, routing mesh, images')
+    .addHelpText('after', '\nExit status: 0 ready (maybe with warnings), 1 a check failed, 3 no Docker engine.')
+    .action(action((ctx) => doctor(ctx)));
+}

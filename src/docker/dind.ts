@@ -8,7 +8,10 @@ export function dindHostConfig(): Docker.HostConfig {
   return {
     CapAdd: ['ALL'],
     CapDrop: ['SYS_RESOURCE'],
-    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined', 'systempaths=unconfined'],
+    SecurityOpt: ['seccomp=unconfined', 'apparmor=unconfined'],
+    // the CLI's `--security-opt systempaths=unconfined` is these two; the API refuses the option
+    MaskedPaths: [],
+    ReadonlyPaths: [],
     DeviceCgroupRules: ['a *:* rwm'],
     CgroupnsMode: 'private',
     // /run on tmpfs: a stopped node leaves no stale docker.pid behind
