@@ -7,7 +7,7 @@ import { ExitCode, UserError } from '../errors.js';
 import { hostEngine } from '../docker/engine.js';
 import { engineDisk, gib } from '../docker/disk.js';
 import { imageExists } from '../docker/build.js';
-import { loadImages, saveImages } from '../docker/archive.js';
+import { checkArchive, loadImages, saveImages } from '../docker/archive.js';
 import { catalog } from '../images/catalog.js';
 import { imageStatuses, runSetup } from '../images/setup.js';
 
@@ -90,6 +90,7 @@ async function save(ctx: Context, file: string): Promise<number> {
 
 async function load(ctx: Context, file: string): Promise<number> {
   const path = resolve(file);
+  checkArchive(path);
   const engine = await hostEngine();
   const loaded = await ctx.out.step(`load images from ${file}`, () => loadImages(engine.docker, path));
   ctx.out.data({ file: path, images: loaded });

@@ -35,14 +35,19 @@ export function archiveKind(file: string): 'tar' | 'gzip' | 'other' {
   }
 }
 
-/** Loads an image archive; resolves with the names loaded ("Loaded image: ..."). */
-export async function loadImages(docker: Docker, file: string): Promise<string[]> {
+/** Refuses, in one line, a file that is missing or plainly not an image archive. */
+export function checkArchive(file: string): void {
   if (!existsSync(file)) {
     throw new UserError(`no such file: ${file}`, 'give the path of a file made by `devcoin-workshop images save`', ExitCode.usage);
   }
   if (statSync(file).isDirectory() || archiveKind(file) === 'other') {
     throw new UserError(`${file} is not an image archive`, 'use a file made by `devcoin-workshop images save` or `docker save`', ExitCode.failed);
   }
+}
+
+/** Loads an image archive; resolves with the names loaded ("Loaded image: ..."). */
+export async function loadImages(docker: Docker, file: string): Promise<string[]> {
+  checkArchive(file);
   const loaded: string[] = [];
   try {
     const stream = (await docker.loadImage(createReadStream(file) as unknown as string, { quiet: true } as object)) as unknown as NodeJS.ReadableStream;
