@@ -8,7 +8,7 @@ import { hostEngine } from '../docker/engine.js';
 import { engineDisk, gib } from '../docker/disk.js';
 import { imageExists } from '../docker/build.js';
 import { checkArchive, loadImages, saveImages } from '../docker/archive.js';
-import { catalog } from '../images/catalog.js';
+import { catalog, withTag } from '../images/catalog.js';
 import { imageStatuses, runSetup } from '../images/setup.js';
 
 /** Below this, a build of all images would fill the disk half-way through. */
@@ -74,17 +74,23 @@ async function list(ctx: Context): Promise<number> {
   return 0;
 }
 
-async function save(ctx: Context, file: string): Promise<number> {
+async function save(ctx: Context, file: string, only: string[]): Promise<number> {
   const engine = await hostEngine();
+  const wanted = only.map(withTag);
+  const known = catalog().map((e) => e.name);
+  const unknown = wanted.filter((n) => !known.includes(n));
+  if (unknown.length) throw new UserError(`not a workshop image: ${unknown.join(', ')}`, 'see `devcoin-workshop images ls`', ExitCode.usage);
   const names: string[] = [];
   const absent: string[] = [];
-  for (const e of catalog()) ((await imageExists(engine.docker, e.name)) ? names : absent).push(e.name);
+  for (const name of wanted.length ? wanted : known) ((await imageExists(engine.docker, name)) ? names : absent).push(name);
   if (names.length === 0) throw new UserError('no workshop images to save', 'run `devcoin-workshop setup` first', ExitCode.failed);
   if (absent.length) ctx.out.warn(`not built, so not saved: ${absent.join(', ')}`);
   const path = resolve(file);
-  const size = await ctx.out.step(`save ${names.length} images to ${file}`, () => saveImages(engine.docker, names, path));
+  const count = `${names.length} image${names.length === 1 ? '' : 's'}`;
+  const size = await ctx.out.step(`save ${count} to ${file}`, () => saveImages(engine.docker, names, path));
   ctx.out.data({ file: path, images: names, bytes: size });
-  ctx.out.line(`saved ${names.length} images (${gib(size)}) to ${file}; on the other machine: devcoin-workshop images load ${file}`);
+  const human = size >= 1024 ** 3 ? gib(size) : `${(size / 1024 ** 2).toFixed(1)} MiB`;
+  ctx.out.line(`saved ${count} (${human}) to ${file}; on the other machine: devcoin-workshop images load ${file}`);
   return 0;
 }
 
@@ -107,8 +113,9 @@ export function registerImages(program: Command): void {
   images
     .command('save')
     .argument('<file>', 'tar file to write')
-    .description('write every built workshop image into one tar file')
-    .action(action((ctx, file: string) => save(ctx, file)));
+    .argument('[images...]', 'only these (e.g. devcoin/busybox); default: every built workshop image')
+    .description('write the workshop images into one tar file')
+    .action(action((ctx, file: string, only: string[]) => save(ctx, file, only)));
   images
     .command('load')
     .argument('<file>', 'tar file made by `images save`')

@@ -1,0 +1,136 @@
+// setup on the real engine: builds (or finds current) every image, skips fast the second time,
+// and the images work: busybox runs, a lab node runs a nested engine that runs a container
+// from an archive made by `images save`.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
+import Docker from 'dockerode';
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../../src/paths.js';
+import { catalog, IMAGES, INPUTS_LABEL } from '../../src/images/catalog.js';
+import { hasDockerfile, inputsHash } from '../../src/images/inputs.js';
+import { dindHostConfig } from '../../src/docker/dind.js';
+import { execIn } from '../../src/docker/exec.js';
+
+const cli = join(packageRoot, 'bin', 'devcoin-workshop');
+const docker = new Docker();
+const work = mkdtempSync(join(tmpdir(), 'devcoin-setup-test-'));
+const run = (args: string[], env: Record<string, string> = {}) =>
+  execa('node', [cli, ...args], { reject: false, env: { ...env, NO_COLOR: '1' }, cwd: packageRoot, timeout: 900_000 });
+
+let firstSetup: Awaited<ReturnType<typeof run>>;
+
+beforeAll(async () => {
+  if (!existsSync(join(packageRoot, 'dist', 'src', 'cli.js'))) await execa('npm', ['run', 'build'], { cwd: packageRoot, reject: false });
+  const t = Date.now();
+  firstSetup = await run(['setup']);
+  console.log(`first setup in this run: ${((Date.now() - t) / 1000).toFixed(1)} s\n${firstSetup.stderr}`);
+});
+
+afterAll(() => rmSync(work, { recursive: true, force: true }));
+
+describe('setup', () => {
+  it('builds every catalog image that has a Dockerfile, labelled with its inputs hash', async () => {
+    expect(firstSetup.exitCode, firstSetup.stderr).toBe(0);
+    const entries = catalog();
+    const cache = new Map<string, string | undefined>();
+    let checked = 0;
+    for (const e of entries) {
+      if (!hasDockerfile(e)) continue;
+      const info = await docker.getImage(e.name).inspect();
+      expect(info.Config.Labels?.[INPUTS_LABEL], e.name).toBe(inputsHash(e, entries, cache));
+      expect(info.Config.Labels?.['io.devcoin.workshop.built-from'], e.name).toMatch(/Debian/);
+      checked++;
+    }
+    expect(checked).toBeGreaterThanOrEqual(5);
+  });
+
+  it('finds everything current the second time, in under 10 s', async () => {
+    const t = Date.now();
+    const r = await run(['--json', 'setup']);
+    const seconds = (Date.now() - t) / 1000;
+    console.log(`second (warm) setup: ${seconds.toFixed(2)} s`);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const summary = JSON.parse(r.stdout) as { images: { name: string; status: string }[] };
+    const withDockerfile = catalog().filter(hasDockerfile).map((e) => e.name);
+    expect(summary.images.filter((i) => i.status === 'current').map((i) => i.name)).toEqual(withDockerfile);
+    expect(summary.images.filter((i) => i.status === 'built')).toEqual([]);
+    expect(seconds).toBeLessThan(10);
+  });
+
+  it('makes a busybox image that runs', async () => {
+    const r = await execa('docker', ['run', '--rm', IMAGES.busybox, 'busybox', 'echo', 'ok']);
+    expect(r.stdout.trim()).toBe('ok');
+  });
+
+  it('lists the images as current', async () => {
+    const r = await run(['--json', 'images', 'ls']);
+    expect(r.exitCode, r.stderr).toBe(0);
+    const { images } = JSON.parse(r.stdout) as { images: { name: string; status: string }[] };
+    expect(images.find((i) => i.name === IMAGES.node)?.status).toBe('current');
+    expect(images.find((i) => i.name === IMAGES.busybox)?.status).toBe('current');
+  });
+});
+
+describe('images save / load', () => {
+  const archive = join(work, 'busybox.tar');
+
+  it('saves one image into an archive that names it, and loads it back', async () => {
+    const before = (await docker.getImage(IMAGES.busybox).inspect()).Id;
+    const saved = await run(['images', 'save', archive, 'devcoin/busybox']);
+    expect(saved.exitCode, saved.stderr).toBe(0);
+    const manifest = JSON.parse((await execa('tar', ['-xOf', archive, 'manifest.json'])).stdout) as { RepoTags: string[] }[];
+    expect(manifest.flatMap((m) => m.RepoTags)).toEqual([IMAGES.busybox]);
+    const loaded = await run(['--json', 'images', 'load', archive]);
+    expect(loaded.exitCode, loaded.stderr).toBe(0);
+    expect((JSON.parse(loaded.stdout) as { images: string[] }).images).toEqual([IMAGES.busybox]);
+    expect((await docker.getImage(IMAGES.busybox).inspect()).Id).toBe(before);
+  });
+
+  it('refuses a corrupt file with one line', async () => {
+    const bad = join(work, 'corrupt.tar');
+    writeFileSync(bad, 'this is not an image archive\n'.repeat(50));
+    const r = await run(['images', 'load', bad]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toMatch(/^devcoin-workshop: .*corrupt\.tar is not an image archive — /);
+  });
+
+  it('refuses a cut-short archive and a missing file, each with one error line', async () => {
+    const cut = join(work, 'cut.tar');
+    writeFileSync(cut, readFileSync(archive).subarray(0, 4096));
+    const r = await run(['images', 'load', cut]);
+    expect(r.exitCode).toBe(1);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('devcoin-workshop:'))).toHaveLength(1);
+    const missing = await run(['images', 'load', join(work, 'nope.tar')]);
+    expect(missing.exitCode).toBe(2);
+    expect(missing.stderr.trim().split('\n')).toEqual([expect.stringMatching(/^devcoin-workshop: no such file: .*nope\.tar — /)]);
+  });
+
+  it('a lab node runs a nested engine, which runs busybox loaded from that archive', async () => {
+    const name = `devcoin-test-nested-${process.pid}`;
+    const c = await docker.createContainer({
+      name,
+      Image: IMAGES.node,
+      Labels: { 'io.devcoin.workshop.lab': 'setup-test' },
+      HostConfig: dindHostConfig(),
+    });
+    try {
+      await c.start();
+      let up = false;
+      for (let i = 0; i < 100 && !up; i++) {
+        up = (await execIn(docker, c.id, ['docker', 'version'])).exitCode === 0;
+        if (!up) await new Promise((r) => setTimeout(r, 300));
+      }
+      expect(up).toBe(true);
+      const load = await execIn(docker, c.id, ['docker', 'load'], { stdin: readFileSync(archive), timeoutMs: 60_000 });
+      expect(load.stdout).toContain(IMAGES.busybox);
+      const r = await execIn(docker, c.id, ['docker', 'run', '--rm', 'devcoin/busybox', 'echo', 'ok'], { timeoutMs: 60_000 });
+      expect(r.stderr).toBe('');
+      expect(r.stdout.trim()).toBe('ok');
+    } finally {
+      await c.remove({ force: true, v: true });
+    }
+  });
+});
