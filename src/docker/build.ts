@@ -118,6 +118,31 @@ export async function imageLabels(docker: Docker, name: string): Promise<Record<
   }
 }
 
+/** Image id of a local image, or undefined. */
+export async function imageId(docker: Docker, name: string): Promise<string | undefined> {
+  try {
+    return (await docker.getImage(name).inspect()).Id;
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 404) return undefined;
+    throw err;
+  }
+}
+
+/**
+ * Removes an image that a rebuild replaced, if nothing uses it any more (no tag, no child
+ * image, no container): the engine refuses otherwise, and that is fine. Never forced.
+ */
+export async function removeReplaced(docker: Docker, oldId: string, newName: string): Promise<boolean> {
+  try {
+    const info = await docker.getImage(oldId).inspect();
+    if (info.RepoTags?.length || (await imageId(docker, newName)) === oldId) return false;
+    await docker.getImage(oldId).remove({ noprune: false });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 export async function imageExists(docker: Docker, name: string): Promise<boolean> {
   return (await imageLabels(docker, name)) !== undefined;
 }

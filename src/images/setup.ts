@@ -5,7 +5,7 @@ import { relative } from 'node:path';
 import { packageRoot } from '../paths.js';
 import type { Output } from '../ui/output.js';
 import { ExitCode, UserError } from '../errors.js';
-import { BuildError, buildImage, imageLabels } from '../docker/build.js';
+import { BuildError, buildImage, imageId, imageLabels, removeReplaced } from '../docker/build.js';
 import { buildBase } from './base.js';
 import { buildBundles } from './bundles.js';
 import { BUILT_FROM_LABEL, catalog, INPUTS_LABEL, type CatalogEntry } from './catalog.js';
@@ -65,6 +65,7 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
   const cache = new Map<string, string | undefined>();
   const results: SetupResult[] = [];
   let bundlesDone = false;
+  const replaced: { id: string; name: string }[] = [];
 
   for (const entry of entries) {
     const started = Date.now();
@@ -87,6 +88,7 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
     }
     const why = !labels ? 'new' : opts.force ? 'forced' : 'inputs changed';
     let how: string | undefined;
+    const oldId = labels ? await imageId(docker, entry.name) : undefined;
     await out.step(`build ${entry.name} (${why})`, async (update) => {
       if (entry.special === 'base') {
         how = await buildBase(docker, entry, hash, { mirror: opts.mirror, nocache: opts.force, noPull: opts.noPull, update });
@@ -94,7 +96,13 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
       }
       await buildEntry(docker, entry, hash, out, !!opts.force, update);
     });
+    if (oldId) replaced.push({ id: oldId, name: entry.name });
     results.push({ name: entry.name, status: 'built', seconds: secondsSince(started), how });
+  }
+  // images that rebuilds replaced, now untagged, would only fill the disk; children first, so
+  // their old parents are free to go too. Anything still in use stays.
+  for (const r of replaced.reverse()) {
+    if (await removeReplaced(docker, r.id, r.name)) out.debug(`removed the replaced ${r.name} (${r.id.slice(7, 19)})`);
   }
   return results;
 }

@@ -12,6 +12,7 @@ import { catalog, IMAGES, INPUTS_LABEL } from '../../src/images/catalog.js';
 import { hasDockerfile, inputsHash } from '../../src/images/inputs.js';
 import { dindHostConfig } from '../../src/docker/dind.js';
 import { execIn } from '../../src/docker/exec.js';
+import { BuildError, buildImage } from '../../src/docker/build.js';
 
 const cli = join(packageRoot, 'bin', 'devcoin-workshop');
 const docker = new Docker();
@@ -70,6 +71,23 @@ describe('setup', () => {
     const { images } = JSON.parse(r.stdout) as { images: { name: string; status: string }[] };
     expect(images.find((i) => i.name === IMAGES.node)?.status).toBe('current');
     expect(images.find((i) => i.name === IMAGES.busybox)?.status).toBe('current');
+  });
+});
+
+describe('a failing build', () => {
+  it('says why in one message and keeps the last lines of its output', async () => {
+    const ctx = mkdtempSync(join(work, 'broken-'));
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${IMAGES.busybox}\nRUN echo marker-before-failure && exit 3\n`);
+    const tag = `devcoin-test/broken:${process.pid}`;
+    const err = await buildImage(docker, { context: ctx, files: ['Dockerfile'], tag }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(BuildError);
+    expect((err as BuildError).message).toMatch(/returned a non-zero code: 3/);
+    expect((err as BuildError).tail.join('\n')).toContain('marker-before-failure');
+    expect((err as BuildError).tail.length).toBeLessThanOrEqual(10);
+    // nothing half-built is left under the name, and no intermediate container stays
+    await expect(docker.getImage(tag).inspect()).rejects.toMatchObject({ statusCode: 404 });
+    const left = await docker.listContainers({ all: true, filters: JSON.stringify({ ancestor: [IMAGES.busybox] }) });
+    expect(left.filter((c) => c.Command.includes('marker-before-failure'))).toEqual([]);
   });
 });
 
