@@ -70,7 +70,7 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
   for (const entry of entries) {
     const started = Date.now();
     if (!hasDockerfile(entry)) {
-      out.info(`- ${entry.name}: no ${entry.dockerfile} in ${relative(packageRoot, entry.context)} yet (skipped)`);
+      out.info(`${out.c.dim('-')} ${entry.name}: no ${entry.dockerfile} in ${relative(packageRoot, entry.context)} yet (skipped)`);
       results.push({ name: entry.name, status: 'skipped-missing', seconds: 0 });
       continue;
     }
@@ -82,7 +82,7 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
     const hash = inputsHash(entry, entries, cache)!;
     const labels = await imageLabels(docker, entry.name);
     if (!opts.force && labels?.[INPUTS_LABEL] === hash) {
-      out.info(`✓ ${entry.name} current (skipped)`);
+      out.info(`${out.c.green('✓')} ${entry.name} ${out.c.dim('current (skipped)')}`);
       results.push({ name: entry.name, status: 'current', seconds: secondsSince(started) });
       continue;
     }
