@@ -79,14 +79,18 @@ function demux(docker: Docker, buf: Buffer): { stdout: string; stderr: string } 
   return { stdout: Buffer.concat(out).toString('utf8'), stderr: Buffer.concat(err).toString('utf8') };
 }
 
-/** Removes trial containers an interrupted run left behind (only ours: by label). */
-export async function removeStaleTrials(docker: Docker, kind?: string): Promise<number> {
+/**
+ * Removes trial containers an interrupted run left behind (only ours: by label). Trials live
+ * for a minute at most, so younger ones may belong to a run going on right now: kept.
+ */
+export async function removeStaleTrials(docker: Docker, kind?: string, olderThanSeconds = 180): Promise<number> {
   const list = await docker.listContainers({
     all: true,
     filters: JSON.stringify({ label: [kind ? `${TRIAL_LABEL}=${kind}` : TRIAL_LABEL] }),
   } as object);
-  for (const c of list) await removeQuietly(docker.getContainer(c.Id));
-  return list.length;
+  const stale = list.filter((c) => Date.now() / 1000 - c.Created > olderThanSeconds);
+  for (const c of stale) await removeQuietly(docker.getContainer(c.Id));
+  return stale.length;
 }
 
 export interface NestedTrialResult {
