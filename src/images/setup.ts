@@ -44,6 +44,8 @@ export async function imageStatuses(docker: Docker, entries = catalog()): Promis
 export interface SetupOptions {
   force?: boolean;
   mirror?: string;
+  /** the images to consider (default: the whole catalog); tests pass their own */
+  entries?: CatalogEntry[];
   /** skip trying to pull debian:trixie-slim */
   noPull?: boolean;
 }
@@ -61,7 +63,7 @@ function secondsSince(t: number): number {
 }
 
 export async function runSetup(docker: Docker, out: Output, opts: SetupOptions = {}): Promise<SetupResult[]> {
-  const entries = catalog();
+  const entries = opts.entries ?? catalog();
   const cache = new Map<string, string | undefined>();
   const results: SetupResult[] = [];
   let bundlesDone = false;

@@ -13,6 +13,9 @@ import { hasDockerfile, inputsHash } from '../../src/images/inputs.js';
 import { dindHostConfig } from '../../src/docker/dind.js';
 import { execIn } from '../../src/docker/exec.js';
 import { BuildError, buildImage } from '../../src/docker/build.js';
+import { runSetup } from '../../src/images/setup.js';
+import { Output } from '../../src/ui/output.js';
+import type { CatalogEntry } from '../../src/images/catalog.js';
 
 const cli = join(packageRoot, 'bin', 'devcoin-workshop');
 const docker = new Docker();
@@ -71,6 +74,33 @@ describe('setup', () => {
     const { images } = JSON.parse(r.stdout) as { images: { name: string; status: string }[] };
     expect(images.find((i) => i.name === IMAGES.node)?.status).toBe('current');
     expect(images.find((i) => i.name === IMAGES.busybox)?.status).toBe('current');
+  });
+});
+
+describe('the inputs hash decides what is built', () => {
+  it('builds a new image, skips it when nothing changed, rebuilds it when a file changes', async () => {
+    const ctx = mkdtempSync(join(work, 'pipeline-'));
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${IMAGES.busybox}\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n`);
+    writeFileSync(join(ctx, 'hello.txt'), 'one\n');
+    const name = `devcoin-test/pipeline:${process.pid}`;
+    // busybox with its parent, the base: a parent left out would count as another input
+    const entries: CatalogEntry[] = [...catalog().filter((e) => e.name === IMAGES.base || e.name === IMAGES.busybox), { key: 'busybox', name, context: ctx, dockerfile: 'Dockerfile' }];
+    const out = new Output({ json: true });
+    try {
+      const first = await runSetup(docker, out, { entries });
+      expect(first.map((r) => r.status)).toEqual(['current', 'current', 'built']);
+      const firstHash = (await docker.getImage(name).inspect()).Config.Labels?.[INPUTS_LABEL];
+      const second = await runSetup(docker, out, { entries });
+      expect(second.map((r) => r.status)).toEqual(['current', 'current', 'current']);
+      writeFileSync(join(ctx, 'hello.txt'), 'two\n');
+      const third = await runSetup(docker, out, { entries });
+      expect(third.map((r) => r.status)).toEqual(['current', 'current', 'built']);
+      const info = await docker.getImage(name).inspect();
+      expect(info.Config.Labels?.[INPUTS_LABEL]).not.toBe(firstHash);
+      expect((await execa('docker', ['run', '--rm', name])).stdout.trim()).toBe('two');
+    } finally {
+      await docker.getImage(name).remove().catch(() => {});
+    }
   });
 });
 
