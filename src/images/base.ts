@@ -30,12 +30,14 @@ export interface BaseOptions {
   /** skip the pull attempt (tests, or known-offline machines) */
   noPull?: boolean;
   pullTimeoutMs?: number;
+  /** where to look for debootstrap (default: PATH plus the sbin folders) */
+  searchPath?: string;
   update?: (text: string) => void;
 }
 
 /** Finds a program in PATH, plus the sbin folders that a non-root PATH often lacks. */
-export function findProgram(name: string, env: NodeJS.ProcessEnv = process.env): string | undefined {
-  const dirs = [...(env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
+export function findProgram(name: string, searchPath?: string): string | undefined {
+  const dirs = searchPath !== undefined ? searchPath.split(delimiter) : [...(process.env.PATH ?? '').split(delimiter), '/usr/local/sbin', '/usr/sbin', '/sbin'];
   for (const d of dirs) if (d && existsSync(join(d, name))) return join(d, name);
   return undefined;
 }
@@ -117,7 +119,7 @@ export async function buildBase(docker: Docker, entry: CatalogEntry, hash: strin
     }
   }
 
-  const debootstrap = findProgram('debootstrap');
+  const debootstrap = findProgram('debootstrap', opts.searchPath);
   if (!debootstrap) {
     throw new UserError(
       `cannot make the base image: ${recipe.pull ?? 'a Debian image'} cannot be pulled and debootstrap is not installed`,
