@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import Docker from 'dockerode';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
@@ -80,8 +80,9 @@ describe('setup', () => {
 describe('the inputs hash decides what is built', () => {
   it('builds a new image, skips it when nothing changed, rebuilds it when a file changes', async () => {
     const ctx = mkdtempSync(join(work, 'pipeline-'));
-    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${IMAGES.busybox}\nCOPY hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n`);
-    writeFileSync(join(ctx, 'hello.txt'), 'one\n');
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${IMAGES.busybox}\nCOPY sub/dir/hello.txt /hello.txt\nCMD ["cat", "/hello.txt"]\n`);
+    mkdirSync(join(ctx, 'sub', 'dir'), { recursive: true });
+    writeFileSync(join(ctx, 'sub', 'dir', 'hello.txt'), 'one\n');
     const name = `devcoin-test/pipeline:${process.pid}`;
     // busybox with its parent, the base: a parent left out would count as another input
     const entries: CatalogEntry[] = [...catalog().filter((e) => e.name === IMAGES.base || e.name === IMAGES.busybox), { key: 'busybox', name, context: ctx, dockerfile: 'Dockerfile' }];
@@ -92,7 +93,7 @@ describe('the inputs hash decides what is built', () => {
       const firstHash = (await docker.getImage(name).inspect()).Config.Labels?.[INPUTS_LABEL];
       const second = await runSetup(docker, out, { entries });
       expect(second.map((r) => r.status)).toEqual(['current', 'current', 'current']);
-      writeFileSync(join(ctx, 'hello.txt'), 'two\n');
+      writeFileSync(join(ctx, 'sub', 'dir', 'hello.txt'), 'two\n');
       const third = await runSetup(docker, out, { entries });
       expect(third.map((r) => r.status)).toEqual(['current', 'current', 'built']);
       const info = await docker.getImage(name).inspect();
