@@ -59,12 +59,18 @@ export function readProgress(stream: NodeJS.ReadableStream, onEvent?: (e: Progre
         buf = buf.slice(nl + 1);
       }
     });
+    let ended = false;
     stream.on('end', () => {
+      ended = true;
       handle(buf);
       if (failed) reject(failed);
       else resolve(events);
     });
     stream.on('error', (err) => reject(err));
+    // an aborted request may close without 'end' or 'error'; a promise must not hang on it
+    stream.on('close', () => {
+      if (!ended) reject(failed ?? new Error('the engine closed the stream before the end'));
+    });
   });
 }
 
@@ -148,15 +154,21 @@ export async function imageExists(docker: Docker, name: string): Promise<boolean
 }
 
 /**
- * Tries to pull an image, giving up after `timeoutMs` (registries that do not answer make
- * pulls hang for a long time). Resolves true when the image is there afterwards.
+ * Tries to pull an image, giving up when the registry stays silent for `idleMs` (registries
+ * that do not answer make pulls hang for a long time; a slow but progressing download is fine).
+ * Resolves true when the image is there afterwards.
  */
-export async function tryPull(docker: Docker, ref: string, timeoutMs = 15_000): Promise<boolean> {
+export async function tryPull(docker: Docker, ref: string, idleMs = 15_000): Promise<boolean> {
   const abort = new AbortController();
-  const timer = setTimeout(() => abort.abort(), timeoutMs);
+  let timer = setTimeout(() => abort.abort(), idleMs);
+  const alive = () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => abort.abort(), idleMs);
+  };
   try {
     const stream = (await docker.pull(ref, { abortSignal: abort.signal } as object)) as NodeJS.ReadableStream;
-    await readProgress(stream);
+    alive();
+    await readProgress(stream, alive);
     return await imageExists(docker, ref);
   } catch {
     return false;
