@@ -77,9 +77,20 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
       continue;
     }
     if (entry.stack && !bundlesDone) {
-      // the bundles are part of the stack images' contexts, so they come before hashing them
-      await out.step('bundle the stack services', (update) => buildBundles(update));
       bundlesDone = true;
+      // The bundles are part of the stack images' contexts, so they are made before those are
+      // hashed. When every stack image already matches its context (bundles included), the
+      // sources have not changed since: bundling again would only cost time.
+      const stack = entries.filter((e) => e.stack && hasDockerfile(e));
+      let allCurrent = !opts.force;
+      for (const e of stack) {
+        if (!allCurrent) break;
+        allCurrent = (await imageLabels(docker, e.name))?.[INPUTS_LABEL] === inputsHash(e, entries, cache);
+      }
+      if (!allCurrent) {
+        for (const e of stack) cache.delete(e.name);
+        await out.step('bundle the stack services', (update) => buildBundles(update));
+      }
     }
     const hash = inputsHash(entry, entries, cache)!;
     const labels = await imageLabels(docker, entry.name);

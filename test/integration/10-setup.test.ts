@@ -1,7 +1,7 @@
 // setup on the real engine: builds (or finds current) every image, skips fast the second time,
 // and the images work: busybox runs, a lab node runs a nested engine that runs a container
 // from an archive made by `images save`.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { execa } from 'execa';
 import Docker from 'dockerode';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -100,6 +100,38 @@ describe('the inputs hash decides what is built', () => {
       expect(info.Config.Labels?.[INPUTS_LABEL]).not.toBe(firstHash);
       expect((await execa('docker', ['run', '--rm', name])).stdout.trim()).toBe('two');
     } finally {
+      await docker.getImage(name).remove().catch(() => {});
+    }
+  });
+});
+
+describe('stack images', () => {
+  it('bundles the stack services only when a stack image is not current', async () => {
+    const ctx = mkdtempSync(join(work, 'stack-'));
+    writeFileSync(join(ctx, 'Dockerfile'), `FROM ${IMAGES.busybox}\nCOPY app.js /app.js\n`);
+    writeFileSync(join(ctx, 'app.js'), 'console.log(1)\n');
+    const name = `devcoin-test/stack:${process.pid}`;
+    const entries: CatalogEntry[] = [
+      ...catalog().filter((e) => e.name === IMAGES.base || e.name === IMAGES.busybox),
+      { key: 'miner', name, context: ctx, dockerfile: 'Dockerfile', stack: true },
+    ];
+    const stderr: string[] = [];
+    const spy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk: string | Uint8Array) => {
+      stderr.push(String(chunk));
+      return true;
+    });
+    const out = new Output({ tty: false });
+    try {
+      expect((await runSetup(docker, out, { entries })).at(-1)?.status).toBe('built');
+      expect(stderr.join('')).toContain('bundle the stack services');
+      stderr.length = 0;
+      expect((await runSetup(docker, out, { entries })).at(-1)?.status).toBe('current');
+      expect(stderr.join('')).not.toContain('bundle the stack services');
+      writeFileSync(join(ctx, 'app.js'), 'console.log(2)\n');
+      expect((await runSetup(docker, out, { entries })).at(-1)?.status).toBe('built');
+      expect(stderr.join('')).toContain('bundle the stack services');
+    } finally {
+      spy.mockRestore();
       await docker.getImage(name).remove().catch(() => {});
     }
   });
