@@ -120,8 +120,9 @@ async function checkNested(ctx: Context, docker: Docker): Promise<Check> {
   };
 }
 
-async function checkRoutingMesh(docker: Docker): Promise<{ check: Check; available: boolean }> {
+async function checkRoutingMesh(ctx: Context, docker: Docker): Promise<{ check: Check; available: boolean }> {
   const p = await probeRoutingMesh(docker, { localFallback: true });
+  ctx.out.debug(`routing mesh: IPVS ${p.available ? 'present' : 'missing'} (${p.how})`);
   if (p.available) {
     return { available: true, check: { id: 'routing-mesh', status: 'pass', summary: 'IPVS present: Swarm routing mesh and VIPs work', fix: '' } };
   }
@@ -158,7 +159,7 @@ async function doctor(ctx: Context): Promise<number> {
   checks.push(checkStorage(info));
   checks.push(await checkDisk(engine));
   checks.push(await checkNested(ctx, docker));
-  const mesh = await checkRoutingMesh(docker);
+  const mesh = await checkRoutingMesh(ctx, docker);
   checks.push(mesh.check);
   checks.push(await checkImages(docker));
 
