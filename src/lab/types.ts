@@ -15,6 +15,8 @@ export interface LabNode {
   address: string;
   /** running, exited, missing, ... (from the provider) */
   state: string;
+  /** host port of its engine's TLS endpoint (built-in lab) */
+  port?: number;
 }
 
 export interface Lab {

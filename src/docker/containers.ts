@@ -1,0 +1,120 @@
+// Generic container, network, volume and image-push operations on an engine, keyed by labels.
+// The lab (src/lab) describes what it wants; this file knows how the engine API says it.
+import type Docker from 'dockerode';
+import { createServer } from 'node:net';
+
+export type Labels = Record<string, string>;
+
+export function labelFilter(labels: Labels): string[] {
+  return Object.entries(labels).map(([k, v]) => `${k}=${v}`);
+}
+
+export async function containersWith(docker: Docker, labels: Labels): Promise<Docker.ContainerInfo[]> {
+  return docker.listContainers({ all: true, filters: { label: labelFilter(labels) } });
+}
+
+export async function networksWith(docker: Docker, labels: Labels): Promise<Docker.NetworkInspectInfo[]> {
+  return docker.listNetworks({ filters: { label: labelFilter(labels) } });
+}
+
+export async function volumesWith(docker: Docker, labels: Labels): Promise<Docker.VolumeInspectInfo[]> {
+  const r = await docker.listVolumes({ filters: { label: labelFilter(labels) } });
+  return r.Volumes ?? [];
+}
+
+/** Every IPv4 subnet the engine's networks already use (to choose one that does not clash). */
+export async function usedSubnets(docker: Docker): Promise<string[]> {
+  const nets = await docker.listNetworks();
+  return nets.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
+}
+
+export async function ensureVolume(docker: Docker, name: string, labels: Labels): Promise<void> {
+  try {
+    await docker.getVolume(name).inspect();
+  } catch {
+    await docker.createVolume({ Name: name, Labels: labels });
+  }
+}
+
+/** Removes exactly the containers, volumes and networks that carry all of `labels`. */
+export async function removeLabelled(docker: Docker, labels: Labels): Promise<{ containers: number; volumes: number; networks: number }> {
+  const cs = await containersWith(docker, labels);
+  await Promise.all(cs.map((c) => docker.getContainer(c.Id).remove({ force: true, v: true }).catch(ignoreMissing)));
+  const vs = await volumesWith(docker, labels);
+  for (const v of vs) await docker.getVolume(v.Name).remove().catch(ignoreMissing);
+  const ns = await networksWith(docker, labels);
+  for (const n of ns) await docker.getNetwork(n.Id).remove().catch(ignoreMissing);
+  return { containers: cs.length, volumes: vs.length, networks: ns.length };
+}
+
+function ignoreMissing(err: { statusCode?: number }) {
+  if (err?.statusCode !== 404) throw err;
+}
+
+/** The last lines a container logged (for "did not come up" messages). */
+export async function logTail(docker: Docker, id: string, lines = 10): Promise<string> {
+  try {
+    const buf = (await docker.getContainer(id).logs({ stdout: true, stderr: true, tail: lines, follow: false })) as unknown as Buffer;
+    // strip the 8-byte multiplexing headers of non-TTY logs
+    const out: string[] = [];
+    let i = 0;
+    while (i + 8 <= buf.length) {
+      const size = buf.readUInt32BE(i + 4);
+      out.push(buf.subarray(i + 8, i + 8 + size).toString('utf8'));
+      i += 8 + size;
+    }
+    return out.join('').trimEnd();
+  } catch {
+    return '';
+  }
+}
+
+/** A TCP port on 127.0.0.1 that nothing listens on right now. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const addr = srv.address();
+      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/** Whether something already listens on 127.0.0.1:port. */
+export function portTaken(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const srv = createServer();
+    srv.once('error', () => resolve(true));
+    srv.listen(port, '127.0.0.1', () => srv.close(() => resolve(false)));
+  });
+}
+
+/** Tags `image` as `ref`, pushes it, and removes the temporary tag again. */
+export async function pushAs(docker: Docker, image: string, ref: string): Promise<void> {
+  const [repo, tag] = splitRef(ref);
+  await docker.getImage(image).tag({ repo, tag });
+  try {
+    // the engine wants an X-Registry-Auth header even for a registry without auth
+    const stream = (await docker.getImage(ref).push({ authconfig: {} } as never)) as unknown as NodeJS.ReadableStream;
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(stream, (err: Error | null, events: { error?: string }[]) => {
+        const failed = events?.find((e) => e.error);
+        if (err) reject(err);
+        else if (failed) reject(new Error(failed.error));
+        else resolve();
+      });
+    });
+  } finally {
+    await docker.getImage(ref).remove({ noprune: true }).catch(() => {});
+  }
+}
+
+/** `host:5000/a/b:tag` -> [`host:5000/a/b`, `tag`] (the port's colon is not a tag). */
+export function splitRef(ref: string): [string, string] {
+  const slash = ref.lastIndexOf('/');
+  const colon = ref.lastIndexOf(':');
+  if (colon > slash) return [ref.slice(0, colon), ref.slice(colon + 1)];
+  return [ref, 'latest'];
+}

@@ -1,0 +1,340 @@
+// The built-in lab: Docker engines in containers on the host engine, on one labelled bridge
+// network with static addresses, TLS on 2376 published on 127.0.0.1 only, and a hub.
+import type Docker from 'dockerode';
+import { hostEngine, clientFor, type Engine } from '../docker/engine.js';
+import { execIn, type ExecOptions, type ExecResult } from '../docker/exec.js';
+import { dindHostConfig } from '../docker/dind.js';
+import { imageExists } from '../docker/build.js';
+import {
+  containersWith, ensureVolume, freePort, logTail, networksWith, removeLabelled, usedSubnets,
+} from '../docker/containers.js';
+import { IMAGES } from '../images/catalog.js';
+import { stackDir } from '../paths.js';
+import { ExitCode, UserError } from '../errors.js';
+import { LAB_LABEL, type Lab, type LabNode } from './types.js';
+import { clientTls, ensureCerts, nodeCertDir, removeCerts } from './certs.js';
+import {
+  ADDRESS_LABEL, KIND_LABEL, LAB_VERSION, LAB_VERSION_LABEL, NODE_LABEL, PORT_LABEL, ROLE_LABEL,
+  chooseSubnet, containerName, hubAddress, labLabels, networkName, planNodes, prefixOf, volumeName,
+  type PlannedNode,
+} from './names.js';
+import { seedHub, waitForHub, type SeedResult } from './hub.js';
+
+const nodeNumber = (name: string) => Number(name.replace(/^node/, ''));
+
+export class DindLab implements Lab {
+  readonly provider = 'dind' as const;
+  readonly canStopNodes = true;
+  constructor(
+    readonly name: string,
+    readonly host: Engine,
+  ) {}
+
+  private async nodeContainers(): Promise<Docker.ContainerInfo[]> {
+    const cs = await containersWith(this.host.docker, { [LAB_LABEL]: this.name, [KIND_LABEL]: 'node' });
+    return cs.sort((a, b) => nodeNumber(a.Labels[NODE_LABEL]) - nodeNumber(b.Labels[NODE_LABEL]));
+  }
+
+  async nodes(): Promise<LabNode[]> {
+    return (await this.nodeContainers()).map((c) => ({
+      name: c.Labels[NODE_LABEL],
+      plannedRole: c.Labels[ROLE_LABEL] === 'manager' ? 'manager' : 'worker',
+      address: c.Labels[ADDRESS_LABEL],
+      state: c.State,
+      port: Number(c.Labels[PORT_LABEL]),
+    }));
+  }
+
+  /** The node's container, or a one-line error naming the nodes there are. */
+  async container(node: string): Promise<Docker.ContainerInfo> {
+    const cs = await this.nodeContainers();
+    const c = cs.find((x) => x.Labels[NODE_LABEL] === node);
+    if (!c) {
+      const names = cs.map((x) => x.Labels[NODE_LABEL]).join(', ');
+      throw new UserError(`lab ${this.name} has no node "${node}"`, `its nodes are ${names || 'none'}`, ExitCode.usage);
+    }
+    return c;
+  }
+
+  async exec(node: string, command: string, opts: ExecOptions = {}): Promise<ExecResult> {
+    const c = await this.container(node);
+    if (c.State !== 'running') {
+      throw new UserError(`${node} is stopped`, `start it with: devcoin-workshop${this.labFlag()} lab start ${node}`);
+    }
+    return execIn(this.host.docker, c.Id, ['sh', '-c', command], opts);
+  }
+
+  private labFlag(): string {
+    return this.name === 'devcoin' ? '' : ` --lab ${this.name}`;
+  }
+
+  async engine(node: string): Promise<Docker> {
+    const c = await this.container(node);
+    return clientFor({ host: `tcp://127.0.0.1:${c.Labels[PORT_LABEL]}`, tls: clientTls(this.name), source: `lab ${this.name} ${node}` });
+  }
+
+  async stop(nodes: string[]): Promise<void> {
+    const cs = await Promise.all(nodes.map((n) => this.container(n)));
+    await Promise.all(cs.map((c) => (c.State === 'running' ? this.host.docker.getContainer(c.Id).stop({ t: 10 }) : undefined)));
+  }
+
+  async kill(nodes: string[]): Promise<void> {
+    const cs = await Promise.all(nodes.map((n) => this.container(n)));
+    await Promise.all(cs.map((c) => (c.State === 'running' ? this.host.docker.getContainer(c.Id).kill() : undefined)));
+  }
+
+  async start(nodes: string[]): Promise<void> {
+    const cs = await Promise.all(nodes.map((n) => this.container(n)));
+    await Promise.all(
+      cs.map(async (c) => {
+        if (c.State !== 'running') await startContainer(this.host.docker, c.Id, Number(c.Labels[PORT_LABEL]));
+        await waitForEngine(this, c.Labels[NODE_LABEL], c.Id);
+      }),
+    );
+  }
+}
+
+async function startContainer(docker: Docker, id: string, port: number): Promise<void> {
+  try {
+    await docker.getContainer(id).start();
+  } catch (err) {
+    const msg = (err as Error).message ?? '';
+    if ((err as { statusCode?: number }).statusCode === 304) return; // already running
+    if (/address already in use|port is already allocated/i.test(msg)) {
+      throw new UserError(
+        `port ${port} on 127.0.0.1 is taken by another program, so the node cannot start`,
+        'stop that program, or run `devcoin-workshop lab down` and `lab up` to get new ports',
+      );
+    }
+    throw err;
+  }
+}
+
+/** Waits until the node's engine answers over TLS; on timeout says so with its last log lines. */
+export async function waitForEngine(lab: DindLab, node: string, id: string, timeoutMs = 90_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  const docker = await lab.engine(node);
+  for (;;) {
+    try {
+      await docker.ping();
+      return;
+    } catch {
+      /* not yet */
+    }
+    const state = await lab.host.docker.getContainer(id).inspect().then((i) => i.State).catch(() => undefined);
+    if (!state?.Running || Date.now() > until) {
+      const tail = await logTail(lab.host.docker, id, 8);
+      throw new UserError(
+        `${node} did not come up${state?.Running ? ` within ${timeoutMs / 1000} s` : ' (its engine exited)'}; last log lines:\n${tail}`,
+        `see \`docker logs ${containerName(lab.name, node)}\`, then run \`devcoin-workshop lab up\` again`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+export interface UpOptions {
+  managers: number;
+  workers: number;
+  progress?: (text: string) => void;
+}
+
+export interface UpResult {
+  created: string[];
+  started: string[];
+  unchanged: string[];
+  seed: SeedResult;
+  network: string;
+  subnet: string;
+}
+
+async function ensureNetwork(docker: Docker, lab: string): Promise<string> {
+  const existing = await networksWith(docker, { [LAB_LABEL]: lab, [KIND_LABEL]: 'network' });
+  if (existing.length) return existing[0].IPAM?.Config?.[0]?.Subnet ?? '';
+  const subnet = chooseSubnet(await usedSubnets(docker));
+  const prefix = prefixOf(subnet);
+  try {
+    await docker.createNetwork({
+      Name: networkName(lab),
+      Driver: 'bridge',
+      CheckDuplicate: true,
+      IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: `${prefix}.1` }] },
+      Labels: labLabels(lab, { [KIND_LABEL]: 'network' }),
+    });
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 409) {
+      throw new UserError(
+        `a network named ${networkName(lab)} exists but was not made by this lab`,
+        'remove or rename it, or use another lab name with --lab',
+      );
+    }
+    throw err;
+  }
+  return subnet;
+}
+
+async function createAndStart(
+  docker: Docker,
+  lab: string,
+  part: string,
+  spec: Docker.ContainerCreateOptions,
+  port: number,
+): Promise<string> {
+  const name = containerName(lab, part);
+  let c: Docker.Container;
+  try {
+    c = await docker.createContainer({ ...spec, name });
+  } catch (err) {
+    if ((err as { statusCode?: number }).statusCode === 409) {
+      throw new UserError(`a container named ${name} exists but was not made by this lab`, 'remove or rename it, or use another --lab name');
+    }
+    throw err;
+  }
+  await startContainer(docker, c.id, port);
+  return c.id;
+}
+
+function nodeSpec(lab: string, n: PlannedNode, port: number): Docker.ContainerCreateOptions {
+  const net = networkName(lab);
+  return {
+    Image: IMAGES.node,
+    Hostname: n.name,
+    Labels: labLabels(lab, {
+      [KIND_LABEL]: 'node', [NODE_LABEL]: n.name, [ROLE_LABEL]: n.role, [ADDRESS_LABEL]: n.address, [PORT_LABEL]: String(port),
+    }),
+    // the node image's entrypoint execs dockerd with these arguments
+    Cmd: [
+      '--host=unix:///var/run/docker.sock',
+      '--host=tcp://0.0.0.0:2376',
+      '--tlsverify', '--tlscacert=/certs/ca.pem', '--tlscert=/certs/server.pem', '--tlskey=/certs/server-key.pem',
+      '--registry-mirror=http://hub:5000', '--insecure-registry=hub:5000',
+      // chapter 5's in-swarm registry, pinned to node1 (docs/decisions.md)
+      '--insecure-registry=node1:5000',
+    ],
+    ExposedPorts: { '2376/tcp': {} },
+    HostConfig: {
+      ...dindHostConfig(),
+      Binds: [`${stackDir}:/workshop:ro`, `${nodeCertDir(lab, n.name)}:/certs:ro`, `${volumeName(lab, n.name)}:/var/lib/docker`],
+      PortBindings: { '2376/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+      NetworkMode: net,
+    },
+    NetworkingConfig: { EndpointsConfig: { [net]: { IPAMConfig: { IPv4Address: n.address }, Aliases: [n.name] } } },
+  };
+}
+
+function hubSpec(lab: string, address: string, port: number): Docker.ContainerCreateOptions {
+  const net = networkName(lab);
+  return {
+    Image: IMAGES.registry,
+    Hostname: 'hub',
+    Labels: labLabels(lab, { [KIND_LABEL]: 'hub', [ADDRESS_LABEL]: address, [PORT_LABEL]: String(port) }),
+    ExposedPorts: { '5000/tcp': {} },
+    HostConfig: {
+      Binds: [`${volumeName(lab, 'hub')}:/var/lib/registry`],
+      PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+      NetworkMode: net,
+      RestartPolicy: { Name: 'unless-stopped' },
+    },
+    NetworkingConfig: { EndpointsConfig: { [net]: { IPAMConfig: { IPv4Address: address }, Aliases: ['hub'] } } },
+  };
+}
+
+/** Refuses a lab whose parts were made by another version of this tool. */
+function checkVersion(cs: Docker.ContainerInfo[], lab: string): void {
+  const old = cs.find((c) => c.Labels[LAB_VERSION_LABEL] !== LAB_VERSION);
+  if (old) {
+    throw new UserError(
+      `lab ${lab} was made by another version of devcoin-workshop`,
+      `remove it with \`devcoin-workshop lab down${lab === 'devcoin' ? '' : ` --lab ${lab}`}\` and run \`lab up\` again`,
+    );
+  }
+}
+
+/** Brings the lab up, creating or starting only what is missing or stopped. */
+export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLab; result: UpResult }> {
+  const progress = opts.progress ?? (() => {});
+  const host = await hostEngine();
+  const docker = host.docker;
+  for (const image of [IMAGES.node, IMAGES.registry]) {
+    if (!(await imageExists(docker, image))) {
+      throw new UserError(`image ${image} is not built`, 'run `devcoin-workshop setup` first');
+    }
+  }
+  const all = await containersWith(docker, { [LAB_LABEL]: lab });
+  checkVersion(all, lab);
+
+  progress('network');
+  const subnet = await ensureNetwork(docker, lab);
+  const prefix = prefixOf(subnet);
+  const existingNodes = all.filter((c) => c.Labels[KIND_LABEL] === 'node');
+  // an existing lab keeps its shape; --managers/--workers only shape a new one
+  const plan = existingNodes.length
+    ? existingNodes.map((c) => ({ name: c.Labels[NODE_LABEL], role: c.Labels[ROLE_LABEL] as PlannedNode['role'], address: c.Labels[ADDRESS_LABEL] }))
+    : planNodes(prefix, opts.managers, opts.workers);
+
+  progress('certificates');
+  await ensureCerts(lab, plan);
+
+  const result: UpResult = { created: [], started: [], unchanged: [], seed: { pushed: [], current: [], missing: [] }, network: networkName(lab), subnet };
+  const labels = labLabels(lab);
+
+  // the hub first: nodes use it as their mirror
+  progress('hub');
+  let hub = all.find((c) => c.Labels[KIND_LABEL] === 'hub');
+  let hubPort: number;
+  if (!hub) {
+    hubPort = await freePort();
+    await ensureVolume(docker, volumeName(lab, 'hub'), { ...labels, [KIND_LABEL]: 'hub' });
+    await createAndStart(docker, lab, 'hub', hubSpec(lab, hubAddress(prefix), hubPort), hubPort);
+    result.created.push('hub');
+  } else {
+    hubPort = Number(hub.Labels[PORT_LABEL]);
+    if (hub.State !== 'running') {
+      await startContainer(docker, hub.Id, hubPort);
+      result.started.push('hub');
+    } else result.unchanged.push('hub');
+  }
+
+  progress(`nodes (${plan.map((n) => n.name).join(', ')})`);
+  await Promise.all(
+    plan.map(async (n) => {
+      const c = existingNodes.find((x) => x.Labels[NODE_LABEL] === n.name);
+      if (!c) {
+        const port = await freePort();
+        await ensureVolume(docker, volumeName(lab, n.name), { ...labels, [KIND_LABEL]: 'node', [NODE_LABEL]: n.name });
+        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port), port);
+        result.created.push(n.name);
+      } else if (c.State !== 'running') {
+        await startContainer(docker, c.Id, Number(c.Labels[PORT_LABEL]));
+        result.started.push(n.name);
+      } else result.unchanged.push(n.name);
+    }),
+  );
+
+  const labObj = new DindLab(lab, host);
+  progress('waiting for the engines (TLS)');
+  const cs = await containersWith(docker, { [LAB_LABEL]: lab, [KIND_LABEL]: 'node' });
+  await Promise.all(cs.map((c) => waitForEngine(labObj, c.Labels[NODE_LABEL], c.Id)));
+
+  progress('seeding the hub');
+  await waitForHub(hubPort);
+  result.seed = await seedHub(docker, hubPort, progress);
+  return { lab: labObj, result };
+}
+
+/** Removes exactly what carries this lab's label, and its certificates. */
+export async function labDown(lab: string): Promise<{ containers: number; volumes: number; networks: number }> {
+  const host = await hostEngine();
+  const removed = await removeLabelled(host.docker, { [LAB_LABEL]: lab });
+  removeCerts(lab);
+  return removed;
+}
+
+/** The lab if its nodes exist, else undefined. */
+export async function findDindLab(lab: string, host?: Engine): Promise<DindLab | undefined> {
+  const engine = host ?? (await hostEngine());
+  const cs = await containersWith(engine.docker, { [LAB_LABEL]: lab, [KIND_LABEL]: 'node' });
+  if (!cs.length) return undefined;
+  checkVersion(cs, lab);
+  return new DindLab(lab, engine);
+}

@@ -1,0 +1,79 @@
+// The hub: the lab's offline stand-in for Docker Hub. A registry on the lab network that every
+// node uses as its registry mirror, seeded from the host's images under the names a Docker
+// workshop uses, so `docker pull busybox` inside a node works with no internet.
+import type Docker from 'dockerode';
+import { IMAGES } from '../images/catalog.js';
+import { imageId } from '../docker/build.js';
+import { pushAs } from '../docker/containers.js';
+
+/** host image -> names served by the hub (Docker Hub style: library/ for official images). */
+export const HUB_CONTENT: [string, string[]][] = [
+  [IMAGES.busybox, ['library/busybox:latest']],
+  [IMAGES.registry, ['library/registry:2', 'library/registry:latest']],
+  [IMAGES.redis, ['library/redis:latest', 'devcoin/redis:latest']],
+  [IMAGES.proxy, ['library/haproxy:latest', 'devcoin/proxy:latest']],
+  [IMAGES.runtime, ['devcoin/runtime:latest']],
+  [IMAGES.miner, ['devcoin/miner:latest']],
+  [IMAGES.api, ['devcoin/api:latest']],
+  [IMAGES.webui, ['devcoin/webui:latest']],
+];
+
+const MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
+
+/** The image ID the hub holds under repo:tag (a v2 manifest's config digest), or undefined. */
+async function hubImageId(port: number, name: string): Promise<string | undefined> {
+  const [repo, tag] = name.split(':');
+  try {
+    const res = await fetch(`http://127.0.0.1:${port}/v2/${repo}/manifests/${tag}`, {
+      headers: { Accept: MANIFEST_V2 },
+      signal: AbortSignal.timeout(5000),
+    });
+    if (!res.ok) return undefined;
+    const m = (await res.json()) as { config?: { digest?: string } };
+    return m.config?.digest;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function waitForHub(port: number, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) });
+      if (res.ok) return;
+    } catch {
+      /* not up yet */
+    }
+    if (Date.now() > until) throw new Error(`the lab's hub (registry) did not answer on 127.0.0.1:${port}`);
+    await new Promise((r) => setTimeout(r, 300));
+  }
+}
+
+export interface SeedResult {
+  pushed: string[];
+  current: string[];
+  missing: string[];
+}
+
+/** Pushes what the hub lacks or holds in an older version; skips what is current. */
+export async function seedHub(docker: Docker, port: number, progress: (t: string) => void = () => {}): Promise<SeedResult> {
+  const result: SeedResult = { pushed: [], current: [], missing: [] };
+  for (const [image, names] of HUB_CONTENT) {
+    const id = await imageId(docker, image);
+    if (!id) {
+      result.missing.push(image);
+      continue;
+    }
+    for (const name of names) {
+      if ((await hubImageId(port, name)) === id) {
+        result.current.push(name);
+        continue;
+      }
+      progress(`pushing ${name}`);
+      await pushAs(docker, image, `127.0.0.1:${port}/${name}`);
+      result.pushed.push(name);
+    }
+  }
+  return result;
+}

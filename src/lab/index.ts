@@ -1,0 +1,17 @@
+// The one door to a lab for the rest of the CLI.
+import { UserError } from '../errors.js';
+import { findDindLab } from './dind.js';
+import type { Lab } from './types.js';
+
+export type { Lab, LabNode } from './types.js';
+export { formSwarm, leaveSwarm } from './swarm.js';
+export { labUp, labDown } from './dind.js';
+
+export async function openLab(name: string): Promise<Lab> {
+  const lab = await findDindLab(name);
+  if (!lab) {
+    const flag = name === 'devcoin' ? '' : ` --lab ${name}`;
+    throw new UserError(`lab ${name} is not up`, `run \`devcoin-workshop${flag} lab up\``);
+  }
+  return lab;
+}

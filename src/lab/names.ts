@@ -1,0 +1,52 @@
+// Names, labels and addresses of a lab's parts. Everything a lab creates carries LAB_LABEL.
+import { LAB_LABEL } from './types.js';
+
+export const KIND_LABEL = 'io.devcoin.workshop.kind'; // node | hub | network
+export const NODE_LABEL = 'io.devcoin.workshop.node';
+export const ROLE_LABEL = 'io.devcoin.workshop.role';
+export const ADDRESS_LABEL = 'io.devcoin.workshop.address';
+export const PORT_LABEL = 'io.devcoin.workshop.port';
+/** bumped when a lab made by an older version can no longer be driven by this one */
+export const LAB_VERSION_LABEL = 'io.devcoin.workshop.lab-version';
+export const LAB_VERSION = '1';
+
+export const networkName = (lab: string) => `devcoin-${lab}`;
+export const containerName = (lab: string, part: string) => `${lab}-${part}`;
+export const volumeName = (lab: string, part: string) => `${lab}-${part}-data`;
+
+export function labLabels(lab: string, extra: Record<string, string> = {}): Record<string, string> {
+  return { [LAB_LABEL]: lab, [LAB_VERSION_LABEL]: LAB_VERSION, ...extra };
+}
+
+export interface PlannedNode {
+  name: string;
+  role: 'manager' | 'worker';
+  address: string;
+}
+
+/** node1..nodeM are managers, the rest workers; addresses .11, .12, ... of the lab subnet. */
+export function planNodes(prefix: string, managers: number, workers: number): PlannedNode[] {
+  return Array.from({ length: managers + workers }, (_, i) => ({
+    name: `node${i + 1}`,
+    role: i < managers ? 'manager' : 'worker',
+    address: `${prefix}.${11 + i}`,
+  }));
+}
+
+export const hubAddress = (prefix: string) => `${prefix}.5`;
+
+/** First free /24 in 10.213.0.0/16 that overlaps none of the engine's networks. */
+export function chooseSubnet(used: string[]): string {
+  const taken = new Set(
+    used.map((s) => s.split('/')[0].split('.').slice(0, 3).join('.')).filter((p) => p.startsWith('10.213.')),
+  );
+  const wide = used.some((s) => /^10\.(0\.0\.0\/8|213\.0\.0\/16)$/.test(s));
+  if (wide) throw new Error('10.213.0.0/16 is in use by another network');
+  for (let i = 1; i < 255; i++) {
+    const p = `10.213.${i}`;
+    if (!taken.has(p)) return `${p}.0/24`;
+  }
+  throw new Error('no free subnet left in 10.213.0.0/16');
+}
+
+export const prefixOf = (subnet: string) => subnet.split('/')[0].split('.').slice(0, 3).join('.');
