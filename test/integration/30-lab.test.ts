@@ -1,0 +1,171 @@
+// The lab on the real host engine: five engines in containers, TLS, the hub, swarm forming,
+// quorum loss and recovery, and a `lab down` that removes exactly what the lab made.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execa } from 'execa';
+import { statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { join } from 'node:path';
+import https from 'node:https';
+import Docker from 'dockerode';
+import { cli, tempHome, errorLines } from '../helpers/cli.js';
+import { openLab } from '../../src/lab/index.js';
+import type { Lab } from '../../src/lab/types.js';
+
+const LAB = 'citest';
+const home = tempHome('devcoin-lab-');
+const env = { DEVCOIN_HOME: home };
+const host = new Docker({ socketPath: '/var/run/docker.sock' });
+const lookalike = { container: `${LAB}-node1-lookalike`, network: `devcoin-${LAB}-lookalike`, volume: `${LAB}-node1-data-lookalike` };
+let lab: Lab;
+
+async function removeLookalikes() {
+  await host.getContainer(lookalike.container).remove({ force: true }).catch(() => {});
+  await host.getNetwork(lookalike.network).remove().catch(() => {});
+  await host.getVolume(lookalike.volume).remove().catch(() => {});
+}
+
+beforeAll(async () => {
+  process.env.DEVCOIN_HOME = home;
+  await cli(['--lab', LAB, 'lab', 'down'], env);
+  await removeLookalikes();
+  // things with look-alike names (one even labelled for another lab) that lab down must not touch
+  await host.createNetwork({ Name: lookalike.network, Labels: { 'io.devcoin.workshop.lab': 'other-lab' } });
+  await host.createVolume({ Name: lookalike.volume });
+  const c = await host.createContainer({ name: lookalike.container, Image: 'devcoin/busybox:latest', Cmd: ['sleep', '600'] });
+  await c.start();
+  const up = await cli(['--lab', LAB, 'lab', 'up'], env);
+  expect(up.exitCode, String(up.stderr)).toBe(0);
+  lab = await openLab(LAB);
+});
+
+afterAll(async () => {
+  await cli(['--lab', LAB, 'lab', 'down'], env);
+  await removeLookalikes();
+});
+
+describe('lab', () => {
+  it('a second lab up changes nothing and says so', async () => {
+    const r = await cli(['--lab', LAB, 'lab', 'up'], env);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('already up; nothing changed');
+  });
+
+  it('lab up --swarm gives 3 managers (one leader) and 2 workers, all Ready, read over TLS', async () => {
+    const t0 = Date.now();
+    const r = await cli(['--lab', LAB, 'lab', 'up', '--swarm'], env);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    console.log(`lab up --swarm on a running lab: ${((Date.now() - t0) / 1000).toFixed(1)} s`);
+    const nodes = await (await lab.engine('node1')).listNodes();
+    expect(nodes).toHaveLength(5);
+    expect(nodes.filter((n) => n.Spec?.Role === 'manager')).toHaveLength(3);
+    expect(nodes.filter((n) => n.Spec?.Role === 'worker')).toHaveLength(2);
+    expect(nodes.filter((n) => n.ManagerStatus?.Leader)).toHaveLength(1);
+    expect(nodes.every((n) => n.Status?.State === 'ready')).toBe(true);
+  });
+
+  it('lab ls --json lists every node with address and swarm role', async () => {
+    const r = await cli(['--lab', LAB, '--json', 'lab', 'ls'], env);
+    const data = JSON.parse(String(r.stdout));
+    expect(data.nodes.map((n: { name: string }) => n.name)).toEqual(['node1', 'node2', 'node3', 'node4', 'node5']);
+    expect(data.nodes.map((n: { swarm: string }) => n.swarm)).toEqual(['manager', 'manager', 'manager', 'worker', 'worker']);
+    expect(data.nodes.every((n: { address: string }) => /^10\.213\.\d+\.\d+$/.test(n.address))).toBe(true);
+  });
+
+  it('losing 2 of 3 managers loses the quorum; starting them restores a leader with the same addresses', async () => {
+    const before = await lab.nodes();
+    const stop = await cli(['--lab', LAB, 'lab', 'stop', 'node2', 'node3'], env);
+    expect(stop.exitCode, String(stop.stderr)).toBe(0);
+    // the remaining manager notices after its raft election timeout (until then calls may
+    // hang and end in "context deadline exceeded")
+    let broken = await lab.exec('node1', 'docker node ls');
+    for (let i = 0; i < 40 && !/does not have a leader/.test(broken.stderr); i++) {
+      await new Promise((r) => setTimeout(r, 1000));
+      broken = await lab.exec('node1', 'docker node ls');
+    }
+    expect(broken.exitCode).not.toBe(0);
+    expect(broken.stderr).toMatch(/does not have a leader/);
+    const start = await cli(['--lab', LAB, 'lab', 'start', 'node2', 'node3'], env);
+    expect(start.exitCode, String(start.stderr)).toBe(0);
+    let nodes: Docker.NodeInfo[] = [];
+    for (let i = 0; i < 60; i++) {
+      nodes = await (await lab.engine('node1')).listNodes().catch(() => []);
+      if (nodes.filter((n) => n.ManagerStatus?.Leader).length === 1 && nodes.every((n) => n.Status?.State === 'ready')) break;
+      await new Promise((r) => setTimeout(r, 1000));
+    }
+    expect(nodes.filter((n) => n.ManagerStatus?.Leader)).toHaveLength(1);
+    expect(nodes.every((n) => n.Status?.State === 'ready')).toBe(true);
+    expect((await lab.nodes()).map((n) => n.address)).toEqual(before.map((n) => n.address));
+  });
+
+  it('a worker pulls busybox with no internet, through the hub', async () => {
+    const r = await cli(['--lab', LAB, 'lab', 'exec', 'node4', '--', 'sh', '-c', 'docker pull -q busybox && docker run --rm busybox echo ok'], env);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(String(r.stdout)).toMatch(/\bok\b/);
+  });
+
+  it('lab env points the host docker CLI at a node over TLS', async () => {
+    const r = await cli(['--lab', LAB, 'lab', 'env', 'node1'], env);
+    const vars = Object.fromEntries(
+      String(r.stdout).split('\n').filter((l) => l.startsWith('export ')).map((l) => l.slice(7).split('=') as [string, string]),
+    );
+    const v = await execa('docker', ['version', '--format', '{{.Server.Version}}'], { env: vars });
+    expect(v.stdout).toMatch(/^26\./);
+  });
+
+  it('refuses a TLS client without the lab certificate', async () => {
+    const port = (await lab.nodes())[0].port!;
+    const outcome = await new Promise<string>((resolve) => {
+      const req = https.get({ host: '127.0.0.1', port, path: '/version', rejectUnauthorized: false, timeout: 5000 }, (res) =>
+        resolve(`answered ${res.statusCode}`),
+      );
+      req.on('error', (e) => resolve(`refused: ${e.message}`));
+      req.on('timeout', () => req.destroy(new Error('timeout')));
+    });
+    expect(outcome).toMatch(/^refused/);
+  });
+
+  it('keeps private keys readable by the owner only', () => {
+    const keys = ['certs/ca-key.pem', 'certs/client/key.pem', 'certs/nodes/node1/server-key.pem'];
+    for (const k of keys) expect((statSync(join(home, 'labs', LAB, k)).mode & 0o777).toString(8)).toBe('600');
+  });
+
+  it('unknown node: exit 2 and one line naming the real ones', async () => {
+    const r = await cli(['--lab', LAB, 'lab', 'stop', 'node9'], env);
+    expect(r.exitCode).toBe(2);
+    expect(errorLines(String(r.stderr))).toEqual(['devcoin-workshop: unknown node "node9" — the nodes are node1, node2, node3, node4, node5']);
+  });
+
+  it('a lab that is not up: one line that says how', async () => {
+    const r = await cli(['--lab', 'nosuchlab', 'lab', 'ls'], env);
+    expect(r.exitCode).toBe(1);
+    expect(errorLines(String(r.stderr))).toEqual(['devcoin-workshop: lab nosuchlab is not up — run `devcoin-workshop --lab nosuchlab lab up`']);
+  });
+
+  it('a second lab up while one runs is refused by the lock', async () => {
+    const dir = join(home, 'labs', LAB);
+    mkdirSync(dir, { recursive: true });
+    // a live process that holds the lock (this test runner)
+    writeFileSync(join(dir, 'lock'), `${process.pid} lab up\n`);
+    try {
+      const r = await cli(['--lab', LAB, 'lab', 'up'], env);
+      expect(r.exitCode).toBe(1);
+      expect(errorLines(String(r.stderr))[0]).toMatch(/another `lab up` is running on lab citest/);
+    } finally {
+      writeFileSync(join(dir, 'lock'), '999999999 lab up\n'); // a dead owner: the lock is stale
+    }
+    const r2 = await cli(['--lab', LAB, 'lab', 'up'], env);
+    expect(r2.exitCode, String(r2.stderr)).toBe(0);
+  });
+
+  it('lab down removes exactly what the lab made; look-alikes survive', async () => {
+    const r = await cli(['--lab', LAB, 'lab', 'down'], env);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    const filters = { label: [`io.devcoin.workshop.lab=${LAB}`] };
+    expect(await host.listContainers({ all: true, filters })).toHaveLength(0);
+    expect((await host.listVolumes({ filters })).Volumes ?? []).toHaveLength(0);
+    expect(await host.listNetworks({ filters })).toHaveLength(0);
+    expect(existsSync(join(home, 'labs', LAB, 'certs'))).toBe(false);
+    expect((await host.getContainer(lookalike.container).inspect()).State.Running).toBe(true);
+    await host.getNetwork(lookalike.network).inspect();
+    await host.getVolume(lookalike.volume).inspect();
+  });
+});
