@@ -1,0 +1,18 @@
+// Chapter 2 checks the cluster the student built: 3 managers with a leader, 2 workers ready.
+import type { ChapterModule } from '../../src/chapters/types.js';
+import { managersWithLeader, swarmActive, workersReady } from '../../src/chapters/checks.js';
+import { leaveSwarm } from '../../src/lab/swarm.js';
+import { startAll } from '../../src/chapters/checks.js';
+
+export const checks: ChapterModule['checks'] = [
+  swarmActive('run `docker swarm init --advertise-addr $(hostname -i)` on node1'),
+  managersWithLeader(3, 'join node2 and node3 with the manager token (`docker swarm join-token manager` on node1)'),
+  workersReady(2, 'join node4 and node5 with the worker token (`docker swarm join-token worker` on node1)'),
+];
+
+// The chapter starts before any swarm exists.
+export async function catchUp(lab: Parameters<ChapterModule['catchUp']>[0], progress: (t: string) => void) {
+  await startAll(lab);
+  progress('every node leaves any swarm');
+  await leaveSwarm(lab);
+}

@@ -1,0 +1,50 @@
+// Chapter 4: node5 drained with its tasks moved, and the quorum lost and restored.
+import type { ChapterModule } from '../../src/chapters/types.js';
+import { availability, managersWithLeader, serviceRunning, startAll } from '../../src/chapters/checks.js';
+import { nodeNames, serviceState, until } from '../../src/chapters/swarm-state.js';
+import { formSwarm } from '../../src/lab/swarm.js';
+import type { Lab } from '../../src/lab/types.js';
+
+export const checks: ChapterModule['checks'] = [
+  {
+    id: 'node5-drained',
+    title: 'node5 is drained',
+    hint: 'drain it with `docker node update --availability drain node5`',
+    async run(lab) {
+      const a = await availability(lab, 'node5');
+      return { ok: a === 'drain', detail: `node5 is ${a ?? 'not in the swarm'}` };
+    },
+  },
+  {
+    id: 'node5-empty',
+    title: 'no sleeper task runs on node5',
+    hint: 'a drained node runs nothing; see `docker service ps sleeper --filter node=node5`',
+    async run(lab) {
+      const s = await serviceState(lab, 'sleeper');
+      const names = await nodeNames(lab);
+      const on5 = s.tasks.filter((t) => t.DesiredState === 'running' && names.get(t.NodeID ?? '') === 'node5').length;
+      return { ok: s.exists && on5 === 0, detail: s.exists ? `${on5} task(s) on node5` : 'no service sleeper' };
+    },
+  },
+  serviceRunning('sleeper', 5, 'the tasks of node5 should have moved; see `docker service ps sleeper`'),
+  managersWithLeader(3, 'start the stopped managers: `devcoin-workshop lab start node2 node3`'),
+];
+
+/** The chapter starts from chapter 3's end: sleeper with 5 replicas, every node active. */
+export async function catchUp(lab: Lab, progress: (t: string) => void) {
+  await startAll(lab);
+  progress('forming the swarm');
+  await formSwarm(lab, progress);
+  progress('sleeper with 5 replicas');
+  await lab.exec(
+    'node1',
+    'for n in $(docker node ls -q); do docker node update --availability active $n >/dev/null; done; ' +
+      'docker service inspect sleeper >/dev/null 2>&1 || docker service create --detach --name sleeper busybox sleep 100000 >/dev/null; ' +
+      'docker service update --detach --replicas 5 sleeper >/dev/null',
+  );
+  const ok = await until(async () => {
+    const s = await serviceState(lab, 'sleeper');
+    return s.running === 5;
+  }, 60_000);
+  if (!ok) throw new Error('sleeper did not reach 5 running tasks');
+}

@@ -1,0 +1,75 @@
+// Checks that several chapters share, written once. Each returns what it saw, so a failing
+// verify says "2/5 running", not just "failed".
+import type { Lab } from '../lab/types.js';
+import type { Check } from './types.js';
+import { managerEngine, serviceState, swarmNodes } from './swarm-state.js';
+
+export function managersWithLeader(expected: number, hint: string): Check {
+  return {
+    id: 'managers',
+    title: `${expected} managers reachable, one of them the leader`,
+    hint,
+    async run(lab: Lab) {
+      const nodes = await swarmNodes(lab);
+      if (!nodes.length) return { ok: false, detail: 'no manager answers (no swarm, or no leader)' };
+      const managers = nodes.filter((n) => n.Spec?.Role === 'manager');
+      const reachable = managers.filter((n) => n.ManagerStatus?.Reachability === 'reachable');
+      const leaders = managers.filter((n) => n.ManagerStatus?.Leader);
+      return {
+        ok: managers.length === expected && reachable.length === expected && leaders.length === 1,
+        detail: `${managers.length} managers, ${reachable.length} reachable, ${leaders.length} leader`,
+      };
+    },
+  };
+}
+
+export function workersReady(expected: number, hint: string): Check {
+  return {
+    id: 'workers',
+    title: `${expected} workers ready`,
+    hint,
+    async run(lab: Lab) {
+      const workers = (await swarmNodes(lab)).filter((n) => n.Spec?.Role === 'worker');
+      const ready = workers.filter((n) => n.Status?.State === 'ready');
+      return { ok: workers.length === expected && ready.length === expected, detail: `${ready.length}/${workers.length} workers ready` };
+    },
+  };
+}
+
+export function serviceRunning(name: string, replicas: number, hint: string): Check {
+  return {
+    id: `${name}-running`,
+    title: `service ${name} runs ${replicas}/${replicas}`,
+    hint,
+    async run(lab: Lab) {
+      const s = await serviceState(lab, name);
+      if (!s.exists) return { ok: false, detail: `no service ${name}` };
+      return { ok: s.desired === replicas && s.running === replicas, detail: `${s.running}/${s.desired} running` };
+    },
+  };
+}
+
+export function swarmActive(hint: string): Check {
+  return {
+    id: 'swarm',
+    title: 'node1 is a manager of a swarm',
+    hint,
+    async run(lab: Lab) {
+      const r = await lab.exec('node1', "docker info --format '{{.Swarm.LocalNodeState}} {{.Swarm.ControlAvailable}}'");
+      return { ok: r.stdout.trim() === 'active true', detail: r.stdout.trim() || r.stderr.trim() };
+    },
+  };
+}
+
+/** Availability of a node as the swarm sees it (active, pause, drain), or undefined. */
+export async function availability(lab: Lab, node: string): Promise<string | undefined> {
+  return (await swarmNodes(lab)).find((n) => n.Description?.Hostname === node)?.Spec?.Availability;
+}
+
+export { managerEngine };
+
+/** Starts every stopped node (catch-up begins from a whole lab). */
+export async function startAll(lab: Lab): Promise<void> {
+  const stopped = (await lab.nodes()).filter((n) => n.state !== 'running').map((n) => n.name);
+  if (stopped.length) await lab.start(stopped);
+}

@@ -1,0 +1,103 @@
+// Runs a chapter's steps on a lab, as a student would type them: commands on their node,
+// directives for what the student would do by hand (stop a machine, wait for Swarm).
+import type { Lab } from '../lab/types.js';
+import { UserError } from '../errors.js';
+import type { Chapter, CommandStep, Step } from './types.js';
+import { nodeOfTask, until } from './swarm-state.js';
+
+export interface RunHooks {
+  /** before a command is run; may type it out, ask, or say skip/quit */
+  beforeCommand?(node: string, command: string, step: CommandStep): Promise<'run' | 'skip' | 'quit'>;
+  onOutput?(chunk: Buffer): void;
+  /** a line about what a directive does ("stopping node2 node3") */
+  onNote?(text: string): void;
+}
+
+export class StepFailed extends Error {
+  constructor(
+    message: string,
+    readonly output: string,
+  ) {
+    super(message);
+  }
+}
+
+const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+
+export async function runSteps(lab: Lab, chapter: Chapter, hooks: RunHooks = {}): Promise<'done' | 'quit'> {
+  const vars = new Map<string, string>();
+  // a block of several lines stops at its first failing line, as a student would
+  const withVars = (cmd: string) =>
+    (vars.size ? [...vars].map(([k, v]) => `export ${k}=${shellQuote(v)}; `).join('') : '') + (cmd.includes('\n') ? `set -e\n${cmd}` : cmd);
+
+  for (const step of chapter.steps as Step[]) {
+    if (step.kind === 'directive') {
+      await runDirective(lab, step, withVars, vars, hooks);
+      continue;
+    }
+    let node = step.node;
+    if (node.startsWith('@')) {
+      const service = node.slice(1);
+      const found = await nodeOfTask(lab, service);
+      if (!found) throw new StepFailed(`no running task of service ${service} to act on`, '');
+      node = found;
+    }
+    const decision = hooks.beforeCommand ? await hooks.beforeCommand(node, step.command, step) : 'run';
+    if (decision === 'quit') return 'quit';
+    if (decision === 'skip') continue;
+    if (step.expectFail) {
+      // the failure is the lesson (e.g. a lost quorum); Swarm may take a few seconds to get there
+      let r = await lab.exec(node, withVars(step.command));
+      const out = () => r.stdout + r.stderr;
+      const ok = await until(async () => {
+        r = await lab.exec(node, withVars(step.command), { timeoutMs: 30_000 });
+        return r.exitCode !== 0 && step.expectFail!.test(out());
+      }, 60_000, 1000);
+      hooks.onOutput?.(Buffer.from(out()));
+      if (!ok) throw new StepFailed(`expected \`${step.command}\` on ${node} to fail with ${step.expectFail}`, out());
+      continue;
+    }
+    const r = await lab.exec(node, withVars(step.command), { onStdout: hooks.onOutput, onStderr: hooks.onOutput });
+    if (r.exitCode !== 0) {
+      throw new StepFailed(`\`${step.command.split('\n')[0]}\` on ${node} exited with ${r.exitCode}`, (r.stderr || r.stdout).trim());
+    }
+  }
+  return 'done';
+}
+
+async function runDirective(
+  lab: Lab,
+  step: Extract<Step, { kind: 'directive' }>,
+  withVars: (c: string) => string,
+  vars: Map<string, string>,
+  hooks: RunHooks,
+): Promise<void> {
+  switch (step.name) {
+    case 'lab': {
+      const [verb, ...nodes] = step.body.split(/\s+/);
+      if (!lab.canStopNodes) throw new UserError(`this chapter needs to ${verb} ${nodes.join(' ')}`, `${verb} those machines by hand, then run verify`);
+      hooks.onNote?.(`(${verb === 'stop' ? 'stopping' : verb === 'start' ? 'starting' : verb} ${nodes.join(' ')})`);
+      if (verb === 'stop') await lab.stop(nodes);
+      else if (verb === 'start') await lab.start(nodes);
+      else throw new StepFailed(`unknown lab action ${verb}`, '');
+      return;
+    }
+    case 'wait': {
+      const seconds = Number(step.arg);
+      const ok = await until(async () => (await lab.exec(step.node!, withVars(step.body))).exitCode === 0, seconds * 1000, 1000);
+      if (!ok) throw new StepFailed(`waited ${seconds} s on ${step.node} for: ${step.body}`, '');
+      return;
+    }
+    case 'run': {
+      const r = await lab.exec(step.node!, withVars(step.body));
+      if (r.exitCode !== 0) throw new StepFailed(`\`${step.body}\` on ${step.node} exited with ${r.exitCode}`, r.stderr.trim());
+      return;
+    }
+    case 'capture': {
+      const r = await lab.exec(step.node!, withVars(step.body));
+      if (r.exitCode !== 0) throw new StepFailed(`\`${step.body}\` on ${step.node} exited with ${r.exitCode}`, r.stderr.trim());
+      vars.set(step.arg!, r.stdout.trim());
+      return;
+    }
+  }
+}

@@ -1,0 +1,111 @@
+// Reading the swarm's real state for checks and runners: through any reachable manager, so a
+// stopped node1 or a lost leader does not blind `verify`.
+import type Docker from 'dockerode';
+import type { Lab } from '../lab/types.js';
+
+// The engine API's shapes, as far as the checks read them (@types/dockerode lacks most).
+export interface SwarmNode {
+  ID: string;
+  Description?: { Hostname?: string };
+  Spec?: { Role?: string; Availability?: string };
+  Status?: { State?: string; Addr?: string };
+  ManagerStatus?: { Leader?: boolean; Reachability?: string };
+}
+export interface SwarmTask {
+  ID: string;
+  NodeID?: string;
+  DesiredState?: string;
+  Status?: { State?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
+}
+export interface SwarmService {
+  ID: string;
+  Spec?: {
+    Name?: string;
+    Mode?: { Replicated?: { Replicas?: number }; Global?: object };
+    TaskTemplate?: { ContainerSpec?: { Image?: string } };
+    EndpointSpec?: { Mode?: string; Ports?: { PublishedPort?: number; PublishMode?: string }[] };
+  };
+}
+
+async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
+  let t: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error('timeout')), ms)))]);
+  } finally {
+    clearTimeout(t);
+  }
+}
+
+/** An engine of a manager that can answer for the swarm, or undefined when none can. */
+export async function managerEngine(lab: Lab): Promise<Docker | undefined> {
+  const nodes = (await lab.nodes()).filter((n) => n.state === 'running');
+  const ordered = [...nodes.filter((n) => n.plannedRole === 'manager'), ...nodes.filter((n) => n.plannedRole !== 'manager')];
+  for (const n of ordered) {
+    try {
+      const docker = await lab.engine(n.name);
+      const info = (await withTimeout(docker.info(), 4000)) as { Swarm?: { ControlAvailable?: boolean } };
+      if (!info.Swarm?.ControlAvailable) continue;
+      await withTimeout(docker.listNodes(), 4000); // answers only while the swarm has a leader
+      return docker;
+    } catch {
+      /* try the next one */
+    }
+  }
+  return undefined;
+}
+
+export async function swarmNodes(lab: Lab): Promise<SwarmNode[]> {
+  const m = await managerEngine(lab);
+  return m ? ((await m.listNodes()) as SwarmNode[]) : [];
+}
+
+export interface ServiceState {
+  exists: boolean;
+  image?: string;
+  desired: number;
+  running: number;
+  tasks: SwarmTask[];
+  service?: SwarmService;
+}
+
+export async function serviceState(lab: Lab, name: string): Promise<ServiceState> {
+  const m = await managerEngine(lab);
+  if (!m) return { exists: false, desired: 0, running: 0, tasks: [] };
+  const services = (await m.listServices({ filters: { name: [name] } })) as SwarmService[];
+  const service = services.find((s) => s.Spec?.Name === name);
+  if (!service) return { exists: false, desired: 0, running: 0, tasks: [] };
+  const tasks = (await m.listTasks({ filters: { service: [name] } })) as SwarmTask[];
+  const replicated = service.Spec?.Mode?.Replicated?.Replicas;
+  const running = tasks.filter((t) => t.Status?.State === 'running' && t.DesiredState === 'running').length;
+  return {
+    exists: true,
+    image: service.Spec?.TaskTemplate?.ContainerSpec?.Image,
+    desired: replicated ?? running,
+    running,
+    tasks,
+    service,
+  };
+}
+
+/** node ID -> hostname */
+export async function nodeNames(lab: Lab): Promise<Map<string, string>> {
+  return new Map((await swarmNodes(lab)).map((n) => [n.ID, n.Description?.Hostname ?? n.ID]));
+}
+
+/** The node running a task of `service` (for "kill its container" steps). */
+export async function nodeOfTask(lab: Lab, service: string): Promise<string | undefined> {
+  const s = await serviceState(lab, service);
+  const t = s.tasks.find((x) => x.Status?.State === 'running' && x.DesiredState === 'running');
+  if (!t?.NodeID) return undefined;
+  return (await nodeNames(lab)).get(t.NodeID);
+}
+
+/** Polls `fn` until it returns true or the time is up. */
+export async function until(fn: () => Promise<boolean>, timeoutMs: number, everyMs = 500): Promise<boolean> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    if (await fn().catch(() => false)) return true;
+    if (Date.now() > end) return false;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
