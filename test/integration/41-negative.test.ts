@@ -1,0 +1,136 @@
+// verify must reject broken states with the right hint: for every chapter at least two, and
+// every check seen failing at least once. Reuses the demo's lab (40-demo) and removes it.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { cli } from '../helpers/cli.js';
+import { DEMO_LAB, demoEnv } from '../helpers/demo-lab.js';
+import { openLab } from '../../src/lab/index.js';
+import type { Lab } from '../../src/lab/types.js';
+
+let lab: Lab;
+const seenFailing = new Set<string>();
+
+interface Verify {
+  ok: boolean;
+  checks: { id: string; ok: boolean; hint?: string }[];
+}
+
+async function verify(chapter: string, timeout = 3): Promise<{ code: number; v: Verify }> {
+  const r = await cli(['--lab', DEMO_LAB, '--json', 'verify', chapter, '--timeout', String(timeout)], demoEnv);
+  const v = JSON.parse(String(r.stdout)) as Verify;
+  for (const c of v.checks) if (!c.ok) seenFailing.add(`${chapter}/${c.id}`);
+  return { code: r.exitCode ?? -1, v };
+}
+
+async function expectFails(chapter: string, id: string, hint: RegExp) {
+  const { code, v } = await verify(chapter);
+  expect(code).toBe(1);
+  const c = v.checks.find((x) => x.id === id)!;
+  expect(c.ok, `${chapter}/${id} should fail`).toBe(false);
+  expect(c.hint).toMatch(hint);
+}
+
+async function expectPasses(chapter: string) {
+  const { code, v } = await verify(chapter, 60);
+  expect(v.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual([]);
+  expect(code).toBe(0);
+}
+
+/** Runs a command on a node; retried a few times, since a swarm just recovered from a lost
+ * quorum may still refuse changes for a moment ("node lost leader status"). */
+async function on(node: string, cmd: string) {
+  let r = await lab.exec(node, cmd);
+  for (let i = 0; i < 10 && r.exitCode !== 0; i++) {
+    await new Promise((res) => setTimeout(res, 2000));
+    r = await lab.exec(node, cmd);
+  }
+  expect(r.exitCode, r.stderr).toBe(0);
+  return r.stdout;
+}
+
+beforeAll(async () => {
+  // alone (without 40-demo before it), build the state the demo leaves
+  const ls = await cli(['--lab', DEMO_LAB, 'lab', 'ls'], demoEnv);
+  if (ls.exitCode !== 0) {
+    expect((await cli(['--lab', DEMO_LAB, 'lab', 'up'], demoEnv)).exitCode).toBe(0);
+  }
+  const ready = await cli(['--lab', DEMO_LAB, 'verify', 'drain', '--timeout', '3'], demoEnv);
+  if (ready.exitCode !== 0) {
+    expect((await cli(['--lab', DEMO_LAB, 'goto', 'drain'], demoEnv)).exitCode).toBe(0);
+    expect((await cli(['--lab', DEMO_LAB, 'run', 'drain'], demoEnv)).exitCode).toBe(0);
+  }
+  lab = await openLab(DEMO_LAB);
+});
+
+afterAll(async () => {
+  await cli(['--lab', DEMO_LAB, 'lab', 'down'], demoEnv);
+});
+
+describe('verify rejects broken states', { timeout: 300_000 }, () => {
+  it('drain: node5 active again with a task on it', async () => {
+    // a forced update (waited for) spreads the tasks again, so node5 gets one
+    await on('node1', 'docker node update --availability active node5 && docker service update --force sleeper >/dev/null');
+    await on('node1', 'test -n "$(docker service ps sleeper --filter node=node5 --filter desired-state=running -q)"');
+    await expectFails('drain', 'node5-drained', /availability drain node5/);
+    await expectFails('drain', 'node5-empty', /drained node runs nothing/);
+    await on('node1', 'docker node update --availability drain node5');
+    await expectPasses('drain');
+  });
+
+  it('drain: a lost quorum, and fewer sleepers than asked', async () => {
+    await lab.stop(['node2', 'node3']);
+    await expectFails('drain', 'managers', /lab start node2 node3/);
+    await lab.start(['node2', 'node3']);
+    await expectPasses('drain');
+    await on('node1', 'docker service update --detach --replicas 4 sleeper >/dev/null');
+    await expectFails('drain', 'sleeper-running', /docker service ps sleeper/);
+    await on('node1', 'docker service update --detach --replicas 5 sleeper >/dev/null');
+    await expectPasses('drain');
+  });
+
+  it('services: scaled down, then a new service with no failure in its history', async () => {
+    await on('node1', 'docker node update --availability active node5 && docker service update --detach --replicas 3 sleeper >/dev/null');
+    await expectFails('services', 'sleeper-running', /--replicas 5/);
+    await on('node1', 'docker service rm sleeper');
+    await expectFails('services', 'sleeper-image', /docker service create --name sleeper/);
+    await on('node1', 'docker service create --detach --name sleeper --replicas 5 busybox sleep 100000 >/dev/null');
+    await expectFails('services', 'sleeper-healed', /kill the task's container/);
+    const run = await cli(['--lab', DEMO_LAB, 'run', 'services'], demoEnv);
+    expect(run.exitCode, String(run.stderr)).toBe(1); // sleeper exists already: the first command fails
+    // the student's way: kill a task's container on its node
+    const tasks = await on('node1', "docker service ps sleeper --filter desired-state=running --format '{{.Node}}'");
+    const node = tasks.trim().split('\n')[0];
+    await on(node, 'docker kill $(docker ps -q --filter label=com.docker.swarm.service.name=sleeper | head -n 1)');
+    await expectPasses('services');
+  });
+
+  it('swarm: a manager demoted, then a worker gone', async () => {
+    await on('node1', 'docker node demote node3');
+    await expectFails('swarm', 'managers', /manager token/);
+    await on('node1', 'docker node promote node3');
+    await expectPasses('swarm');
+    await lab.stop(['node4']);
+    await expectFails('swarm', 'workers', /worker token/);
+    await lab.start(['node4']);
+    await expectPasses('swarm');
+  });
+
+  it('swarm: no swarm at all', async () => {
+    const r = await cli(['--lab', DEMO_LAB, 'goto', 'swarm'], demoEnv); // catch-up leaves the swarm
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    await expectFails('swarm', 'swarm', /docker swarm init/);
+  });
+
+  it('every check of every chapter was seen failing', async () => {
+    const all = ['swarm/swarm', 'swarm/managers', 'swarm/workers', 'services/sleeper-image', 'services/sleeper-running',
+      'services/sleeper-healed', 'drain/node5-drained', 'drain/node5-empty', 'drain/sleeper-running', 'drain/managers'];
+    expect(all.filter((id) => !seenFailing.has(id))).toEqual([]);
+  });
+});
+
+describe('progress', () => {
+  it('next refuses while verify fails', async () => {
+    const r = await cli(['--lab', DEMO_LAB, 'next'], demoEnv);
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr)).toMatch(/swarm does not verify yet — fix what is marked/);
+  });
+});
