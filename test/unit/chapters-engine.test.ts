@@ -1,0 +1,166 @@
+import { describe, it, expect, beforeEach } from 'vitest';
+import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseChapter, ChapterFormatError } from '../../src/chapters/markdown.js';
+import { closest, findChapter } from '../../src/chapters/registry.js';
+import { readProgress, writeProgress, progressFile } from '../../src/chapters/progress.js';
+import { verifyChapter } from '../../src/chapters/verify.js';
+import { runSteps, StepFailed } from '../../src/chapters/runner.js';
+import { UserError } from '../../src/errors.js';
+import type { Chapter, ChapterModule } from '../../src/chapters/types.js';
+import type { Lab } from '../../src/lab/types.js';
+import type { ExecResult } from '../../src/docker/exec.js';
+
+const sample = `# Title here
+
+The intro paragraph.
+
+\`\`\`sh node1
+docker swarm init
+\`\`\`
+
+<!-- capture node1 TOKEN: docker swarm join-token -q worker -->
+<!-- an ordinary comment -->
+<!-- lab: stop node2 -->
+<!-- expect-fail: does not have a leader -->
+\`\`\`sh node2
+docker node ls \\
+  --quiet
+\`\`\`
+
+<!-- wait node1 30: test -n "$(docker node ls -q)" -->
+
+## Hint
+
+Try again.
+`;
+
+function fakeLab(handler: (node: string, cmd: string) => ExecResult, log: string[] = []): Lab {
+  return {
+    name: 'fake', provider: 'dind', canStopNodes: true,
+    nodes: async () => [],
+    exec: async (node, cmd) => { log.push(`${node}: ${cmd}`); return handler(node, cmd); },
+    engine: async () => { throw new Error('no engine in unit tests'); },
+    stop: async (n) => { log.push(`stop ${n.join(' ')}`); },
+    start: async (n) => { log.push(`start ${n.join(' ')}`); },
+  };
+}
+
+function chapter(md: string, module: Partial<ChapterModule> = {}): Chapter {
+  return { ...parseChapter(md), number: 9, slug: 'sample', dir: '09-sample', module: { checks: [], catchUp: async () => {}, ...module } };
+}
+
+describe('chapter markdown', () => {
+  it('finds title, intro, commands, directives and hint; hides directives from the text', () => {
+    const c = parseChapter(sample);
+    expect(c.title).toBe('Title here');
+    expect(c.intro).toBe('The intro paragraph.');
+    expect(c.steps.map((s) => (s.kind === 'command' ? `cmd ${s.node}` : `dir ${s.name}`))).toEqual([
+      'cmd node1', 'dir capture', 'dir lab', 'cmd node2', 'dir wait',
+    ]);
+    const node2 = c.steps[3];
+    expect(node2.kind === 'command' && node2.command).toBe('docker node ls \\\n  --quiet');
+    expect(node2.kind === 'command' && node2.expectFail?.source).toBe("does not have a leader");
+    expect(c.markdown).not.toContain('<!--');
+    expect(c.hint).toBe('Try again.');
+  });
+
+  it('rejects an unknown directive and an unclosed block', () => {
+    expect(() => parseChapter('# T\n\n<!-- explode: now -->\n')).toThrow(ChapterFormatError);
+    expect(() => parseChapter('# T\n\n```sh node1\nls\n')).toThrow(/not closed/);
+  });
+});
+
+describe('chapter names', () => {
+  const chapters = ['swarm', 'services', 'drain'].map((slug, i) => ({ slug, number: i + 2, dir: `0${i + 2}-${slug}` }) as Chapter);
+  it('accepts slug, number and folder', () => {
+    expect(findChapter(chapters, 'drain').slug).toBe('drain');
+    expect(findChapter(chapters, '3').slug).toBe('services');
+    expect(findChapter(chapters, '02-swarm').slug).toBe('swarm');
+  });
+  it('suggests the closest name for a typo', () => {
+    expect(closest('servces', ['swarm', 'services', 'drain'])).toBe('services');
+    const err = (() => { try { findChapter(chapters, 'swrm'); } catch (e) { return e as UserError; } })();
+    expect(err).toBeInstanceOf(UserError);
+    expect(err!.hint).toContain('did you mean "swarm"');
+    expect(err!.exitCode).toBe(2);
+  });
+});
+
+describe('progress file', () => {
+  beforeEach(() => {
+    process.env.DEVCOIN_HOME = mkdtempSync(join(tmpdir(), 'devcoin-progress-'));
+  });
+  it('starts at the first chapter and round-trips', () => {
+    expect(readProgress('t', 'swarm')).toEqual({ current: 'swarm', done: [] });
+    writeProgress('t', { current: 'drain', done: ['swarm', 'services'] });
+    expect(readProgress('t', 'swarm')).toEqual({ current: 'drain', done: ['swarm', 'services'] });
+    // written through a temp file and a rename: no temp file is left behind
+    expect(readdirSync(join(process.env.DEVCOIN_HOME!, 'labs', 't'))).toEqual(['progress.json']);
+  });
+  it('a damaged file gives one line that names it and the way out', () => {
+    writeProgress('t', { current: 'drain', done: [] });
+    writeFileSync(progressFile('t'), '{"current": "dra');
+    const err = (() => { try { readProgress('t', 'swarm'); } catch (e) { return e as UserError; } })()!;
+    expect(err.message).toContain(progressFile('t'));
+    expect(err.hint).toMatch(/reset --progress-only/);
+    expect(readFileSync(progressFile('t'), 'utf8')).toBe('{"current": "dra'); // never overwritten by reading
+    expect(existsSync(progressFile('t'))).toBe(true);
+  });
+});
+
+describe('runner', () => {
+  it('runs commands in order, passes captured values, stops nodes, retries an expected failure', async () => {
+    const log: string[] = [];
+    let attempts = 0;
+    const lab = fakeLab((node, cmd) => {
+      if (cmd.includes('join-token')) return { exitCode: 0, stdout: 'SECRET\n', stderr: '' };
+      if (cmd.includes('node ls \\')) {
+        attempts++;
+        return attempts < 3 ? { exitCode: 1, stdout: '', stderr: 'deadline exceeded' } : { exitCode: 1, stdout: '', stderr: 'The swarm does not have a leader' };
+      }
+      return { exitCode: 0, stdout: 'x', stderr: '' };
+    }, log);
+    await runSteps(lab, chapter(sample));
+    expect(log[0]).toBe('node1: docker swarm init');
+    expect(log[1]).toBe('node1: docker swarm join-token -q worker');
+    expect(log[2]).toBe('stop node2');
+    expect(log[3]).toMatch(/^node2: export TOKEN='SECRET'; set -e\ndocker node ls/);
+    expect(attempts).toBeGreaterThanOrEqual(3);
+    expect(log[log.length - 1]).toMatch(/^node1: export TOKEN='SECRET'; test -n/);
+  });
+
+  it('a failing command stops the chapter with its last output line', async () => {
+    const lab = fakeLab(() => ({ exitCode: 1, stdout: '', stderr: 'Error: no such image' }));
+    const err = await runSteps(lab, chapter('# T\n\n```sh node1\ndocker run nope\n```\n')).catch((e) => e);
+    expect(err).toBeInstanceOf(StepFailed);
+    expect(err.message).toContain('`docker run nope` on node1 exited with 1');
+    expect(err.output).toBe('Error: no such image');
+  });
+});
+
+describe('verify', () => {
+  it('retries until the swarm converges, then passes', async () => {
+    let calls = 0;
+    const c = chapter('# T\n', {
+      checks: [{ id: 'a', title: 'a', hint: 'h', run: async () => ({ ok: ++calls >= 3 }) }],
+    });
+    const r = await verifyChapter(fakeLab(() => ({ exitCode: 0, stdout: '', stderr: '' })), c, 10_000);
+    expect(r).toEqual([{ id: 'a', title: 'a', ok: true, detail: undefined, hint: undefined }]);
+    expect(calls).toBe(3);
+  });
+  it('gives up after the timeout with the hint, and treats a throwing check as failed', async () => {
+    const c = chapter('# T\n', {
+      checks: [
+        { id: 'never', title: 'never', hint: 'look here', run: async () => ({ ok: false, detail: '0/5' }) },
+        { id: 'boom', title: 'boom', hint: 'h2', run: async () => { throw new Error('engine gone\nmore'); } },
+      ],
+    });
+    const r = await verifyChapter(fakeLab(() => ({ exitCode: 0, stdout: '', stderr: '' })), c, 0);
+    expect(r).toEqual([
+      { id: 'never', title: 'never', ok: false, detail: '0/5', hint: 'look here' },
+      { id: 'boom', title: 'boom', ok: false, detail: 'engine gone', hint: 'h2' },
+    ]);
+  });
+});
