@@ -1,0 +1,117 @@
+// Lab figures: how long a warm `lab up --swarm` takes against starting the same number of
+// plain node containers, how long `verify` takes against one `docker node ls` round trip,
+// the whole demo, and the lab's memory.
+import { execa } from 'execa';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { hostEngine } from '../src/docker/engine.js';
+import { dindHostConfig } from '../src/docker/dind.js';
+import { execIn } from '../src/docker/exec.js';
+import { IMAGES } from '../src/images/catalog.js';
+import { labDown, labUp, formSwarm, openLab } from '../src/lab/index.js';
+import { LAB_LABEL } from '../src/lab/types.js';
+import { packageRoot } from '../src/paths.js';
+import type { BenchOptions, Figure } from './run.js';
+import { median, repeat, timeIt } from './measure.js';
+
+const cli = join(packageRoot, 'bin', 'devcoin-workshop');
+
+/** Baseline: create and start N plain node containers (same flags) until each engine answers. */
+async function plainContainers(n: number): Promise<number> {
+  const { docker } = await hostEngine();
+  const ids: string[] = [];
+  try {
+    return await timeIt(async () => {
+      await Promise.all(
+        Array.from({ length: n }, async (_, i) => {
+          const c = await docker.createContainer({
+            Image: IMAGES.node,
+            name: `devcoin-bench-plain-${process.pid}-${i}`,
+            Labels: { 'io.devcoin.workshop.trial': 'bench' },
+            HostConfig: dindHostConfig(),
+          });
+          ids.push(c.id);
+          await c.start();
+          for (;;) {
+            const r = await execIn(docker, c.id, ['docker', 'version', '--format', '{{.Server.Version}}']).catch(() => undefined);
+            if (r?.exitCode === 0) break;
+            await new Promise((res) => setTimeout(res, 200));
+          }
+        }),
+      );
+    });
+  } finally {
+    await Promise.all(ids.map((id) => docker.getContainer(id).remove({ force: true, v: true }).catch(() => {})));
+  }
+}
+
+async function labMemoryBytes(lab: string): Promise<number> {
+  const { docker } = await hostEngine();
+  const cs = await docker.listContainers({ filters: { label: [`${LAB_LABEL}=${lab}`] } });
+  const stats = await Promise.all(cs.map((c) => docker.getContainer(c.Id).stats({ stream: false })));
+  // what `docker stats` shows: usage less the page cache
+  return stats.reduce((sum, s) => sum + (s.memory_stats.usage - (s.memory_stats.stats?.cache ?? 0)), 0);
+}
+
+export async function labFigures(o: BenchOptions): Promise<Figure[]> {
+  process.env.DEVCOIN_HOME = mkdtempSync(join(tmpdir(), 'devcoin-bench-'));
+  const lab = o.lab;
+  const runs = o.quick ? 1 : 3;
+  const env = { NO_COLOR: '1', DEVCOIN_HOME: process.env.DEVCOIN_HOME };
+  const figures: Figure[] = [];
+
+  // lab start, warm: images built, no lab; against 5 plain containers, alternating, same run
+  const pairs = await repeat(runs, async () => {
+    await labDown(lab);
+    const base = await plainContainers(5);
+    const t = await timeIt(async () => {
+      const { lab: l } = await labUp(lab, { managers: 3, workers: 2 });
+      await formSwarm(l);
+    });
+    return { base, t };
+  });
+  const t = median(pairs.map((p) => p.t));
+  const base = median(pairs.map((p) => p.base));
+  figures.push({
+    id: 'lab-start', title: 'warm `lab up --swarm`, 5 nodes Ready, vs 5 plain node containers',
+    value: t, unit: 's', baseline: base, ratio: t / base, target: '<= 4x and < 20 s', met: t / base <= 4 && t < 20,
+    runs: pairs.map((p) => p.t / p.base),
+  });
+
+  // memory of the idle lab
+  const idle = await labMemoryBytes(lab);
+  figures.push({
+    id: 'memory-idle', title: 'memory of the 5-node lab with its hub, swarm formed, no services (docker stats)',
+    value: idle / 2 ** 20, unit: 'MiB', baseline: null, ratio: null, target: '< 1536 MiB (whole stack: not measured yet)', met: idle < 1.5 * 2 ** 30, runs: [],
+  });
+
+  // verify of a converged chapter against one `docker node ls` round trip
+  const l = await openLab(lab);
+  await execa('node', [cli, '--lab', lab, 'goto', 'drain'], { env });
+  await execa('node', [cli, '--lab', lab, 'run', 'drain'], { env });
+  // let the swarm converge first: the figure is about a converged chapter
+  await execa('node', [cli, '--lab', lab, 'verify', 'drain', '--timeout', '90'], { env });
+  const vpairs = await repeat(o.quick ? 1 : 5, async () => {
+    const nodeLs = await timeIt(() => (l.engine('node1').then((d) => d.listNodes())));
+    const verify = await timeIt(() => execa('node', [cli, '--lab', lab, 'verify', 'drain', '--timeout', '0'], { env }));
+    return { nodeLs, verify };
+  });
+  const v = median(vpairs.map((p) => p.verify));
+  const nl = median(vpairs.map((p) => p.nodeLs));
+  figures.push({
+    id: 'verify', title: '`verify` of a converged chapter (drain: 4 checks) vs one `docker node ls` round trip',
+    value: v, unit: 's', baseline: nl, ratio: v / nl, target: '< 1.5 s', met: v < 1.5, runs: vpairs.map((p) => p.verify),
+  });
+
+  if (!o.quick) {
+    // the whole demo on the warm lab
+    const demo = await timeIt(() => execa('node', [cli, '--lab', lab, 'demo', '--auto', '--speed', '0'], { env }));
+    figures.push({
+      id: 'demo', title: 'whole demo on a warm lab, --speed 0', value: demo, unit: 's', baseline: null, ratio: null,
+      target: '< 360 s', met: demo < 360, runs: [demo],
+    });
+  }
+  await labDown(lab);
+  return figures;
+}
