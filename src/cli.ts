@@ -80,6 +80,12 @@ export async function main(argv = process.argv): Promise<void> {
   }
 }
 
+// `devcoin-workshop images ls | head`: a closed pipe is the reader's choice, not an error
+process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+  if (err.code === 'EPIPE') process.exit(0);
+  throw err;
+});
+
 process.on('SIGINT', () => {
   process.stderr.write('\ninterrupted; run the same command again to finish the job\n');
   process.exit(ExitCode.interrupted);
