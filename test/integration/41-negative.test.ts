@@ -109,6 +109,8 @@ describe('verify rejects broken states', { timeout: 300_000 }, () => {
     await on('node1', 'docker node promote node3');
     await expectPasses('swarm');
     await lab.stop(['node4']);
+    // the managers mark a silent node Down after missed heartbeats (a few seconds)
+    await on('node1', 'for i in $(seq 60); do [ "$(docker node inspect node4 --format {{.Status.State}})" = down ] && exit 0; sleep 1; done; exit 1');
     await expectFails('swarm', 'workers', /worker token/);
     await lab.start(['node4']);
     await expectPasses('swarm');
