@@ -1,0 +1,30 @@
+// Entry point of the api bundle: PORT (default 8080), Redis from the environment (password
+// only from REDIS_PASSWORD_FILE), clean stop on SIGTERM.
+import { connectRedis, logger, redisSettings } from '../../lib/redis.js';
+import { createApi } from './server.js';
+
+const log = logger('api');
+let settings;
+try {
+  settings = redisSettings();
+} catch (err) {
+  log((err as Error).message);
+  process.exit(1);
+}
+const port = Number(process.env.PORT || 8080);
+const redis = connectRedis(settings, log);
+const server = createApi(redis, { log });
+server.listen(port, () => log(`listening on :${port}`));
+
+const stop = (signal: string) => {
+  log(`${signal}: stopping`);
+  // open SSE streams would keep close() waiting; end them
+  server.closeAllConnections?.();
+  server.close(() => {
+    redis.disconnect();
+    process.exit(0);
+  });
+  setTimeout(() => process.exit(0), 3000).unref();
+};
+process.on('SIGTERM', () => stop('SIGTERM'));
+process.on('SIGINT', () => stop('SIGINT'));
