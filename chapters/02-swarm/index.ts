@@ -15,4 +15,7 @@ export async function catchUp(lab: Parameters<ChapterModule['catchUp']>[0], prog
   await startAll(lab);
   progress('every node leaves any swarm');
   await leaveSwarm(lab);
+  // chapter 1 leaves its compose stack running for this chapter's first command
+  progress('no compose project on node1');
+  await lab.exec('node1', 'docker compose -f /workshop/compose.yml down --remove-orphans >/dev/null 2>&1 || true');
 }

@@ -47,8 +47,8 @@ export async function runSteps(lab: Lab, chapter: Chapter, hooks: RunHooks = {})
     if (decision === 'skip') continue;
     if (step.expectFail) {
       // the failure is the lesson (e.g. a lost quorum); Swarm may take a few seconds to get there
-      let r = await lab.exec(node, withVars(step.command));
-      const out = () => r.stdout + r.stderr;
+      let r: Awaited<ReturnType<Lab['exec']>> | undefined;
+      const out = () => (r ? r.stdout + r.stderr : '');
       const ok = await until(async () => {
         r = await lab.exec(node, withVars(step.command), { timeoutMs: 30_000 });
         return r.exitCode !== 0 && step.expectFail!.test(out());

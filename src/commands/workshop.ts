@@ -35,15 +35,33 @@ export function printChecks(ctx: Context, results: CheckOutcome[]): void {
 
 export async function runChapter(ctx: Context, chapter: Chapter, typing?: (node: string, cmd: string) => Promise<'run' | 'skip' | 'quit'>) {
   const lab = await openLab(ctx.lab);
-  return runSteps(lab, chapter, {
-    beforeCommand: async (node, command) => {
-      if (typing) return typing(node, command);
-      ctx.out.line(prompt(ctx.out, node) + command.split('\n').join('\n    '));
-      return 'run';
-    },
-    onOutput: (b) => !ctx.json && process.stdout.write(b),
-    onNote: (t) => ctx.out.line(ctx.out.c.dim(t)),
-  });
+  // output such as curl's often lacks a final newline: end its line before the next prompt
+  let midLine = false;
+  const endLine = () => {
+    if (midLine && !ctx.json) process.stdout.write('\n');
+    midLine = false;
+  };
+  try {
+    return await runSteps(lab, chapter, {
+      beforeCommand: async (node, command) => {
+        endLine();
+        if (typing) return typing(node, command);
+        ctx.out.line(prompt(ctx.out, node) + command.split('\n').join('\n    '));
+        return 'run';
+      },
+      onOutput: (b) => {
+        if (ctx.json || b.length === 0) return;
+        process.stdout.write(b);
+        midLine = b[b.length - 1] !== 10;
+      },
+      onNote: (t) => {
+        endLine();
+        ctx.out.line(ctx.out.c.dim(t));
+      },
+    });
+  } finally {
+    endLine();
+  }
 }
 
 export function stepFailure(err: unknown, chapter: Chapter): never {

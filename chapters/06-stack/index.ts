@@ -1,0 +1,58 @@
+// Chapter 6: the DevCoin stack deployed from the registry, miners scaled over several nodes,
+// coins rising.
+import type { ChapterModule } from '../../src/chapters/types.js';
+import type { Lab } from '../../src/lab/types.js';
+import { nodeNames, serviceState } from '../../src/chapters/swarm-state.js';
+import { replayChapter } from '../../src/chapters/replay.js';
+import { coinsRising, runningNodes, stackServices } from '../../src/chapters/stack-state.js';
+
+export const checks: ChapterModule['checks'] = [
+  {
+    id: 'stack-converged',
+    title: 'stack devcoin: redis 1, api 1, miner 6 and a web UI on all 5 nodes, running',
+    hint: 'deploy with `REGISTRY=node1:5000/ docker stack deploy ...`, scale with `docker service scale devcoin_miner=6`; `docker stack services devcoin` shows what is missing',
+    async run(lab) {
+      const want: Record<string, number> = { redis: 1, api: 1, miner: 6, webui: 5 };
+      const seen: string[] = [];
+      let ok = true;
+      for (const [svc, n] of Object.entries(want)) {
+        const s = await serviceState(lab, `devcoin_${svc}`);
+        seen.push(`${svc} ${s.running}`);
+        if (!s.exists || s.running !== n || (svc !== 'webui' && s.desired !== n)) ok = false;
+      }
+      return { ok, detail: seen.join(', ') };
+    },
+  },
+  {
+    id: 'from-registry',
+    title: 'every service of the stack runs an image from node1:5000',
+    hint: 'deploy again with `REGISTRY=node1:5000/` in front of `docker stack deploy`',
+    async run(lab) {
+      const services = await stackServices(lab);
+      if (!services.length) return { ok: false, detail: 'no stack devcoin' };
+      const other = services.filter((s) => !(s.image ?? '').startsWith('node1:5000/'));
+      return { ok: other.length === 0, detail: other.length ? other.map((s) => `${s.name}: ${s.image?.split('@')[0]}`).join(', ') : `${services.length} services from node1:5000` };
+    },
+  },
+  {
+    id: 'miners-spread',
+    title: 'the miners run on at least 3 different nodes',
+    hint: 'scale the miners (`docker service scale devcoin_miner=6`) and look at `docker service ps devcoin_miner`',
+    async run(lab) {
+      const nodes = await runningNodes(lab, 'devcoin_miner', await nodeNames(lab));
+      return { ok: nodes.size >= 3, detail: nodes.size ? `on ${[...nodes].sort().join(', ')}` : 'no miner running' };
+    },
+  },
+  {
+    id: 'coins-rising',
+    title: 'the api (through the web UI on node1:8080) sees 6 miners and rising hash counts',
+    hint: 'ask `curl -s localhost:8080/api/stats` on node1 twice; if it does not answer, see `docker service logs devcoin_api`',
+    run: (lab) => coinsRising(lab, 'localhost:8080', 6),
+  },
+];
+
+/** Chapter 5's end, by running chapter 5. */
+export async function catchUp(lab: Lab, progress: (t: string) => void) {
+  await lab.exec('node1', 'docker stack rm devcoin >/dev/null 2>&1; true');
+  await replayChapter(lab, 'registry', progress);
+}
