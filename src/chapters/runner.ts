@@ -38,7 +38,9 @@ export async function runSteps(lab: Lab, chapter: Chapter, hooks: RunHooks = {})
     let node = step.node;
     if (node.startsWith('@')) {
       const service = node.slice(1);
-      const found = await nodeOfTask(lab, service);
+      // right after an update the new task may still be starting: give it a moment
+      let found: string | undefined;
+      await until(async () => (found = await nodeOfTask(lab, service)) !== undefined, 30_000, 1000);
       if (!found) throw new StepFailed(`no running task of service ${service} to act on`, '');
       node = found;
     }
