@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { median, opensslSha256PerSecond, repeat, timeIt } from './measure.js';
 import { labFigures } from './lab-figures.js';
+import { minerScaling } from './miner-scaling.js';
 
 export interface Figure {
   id: string;
@@ -87,6 +88,7 @@ async function main() {
   const only = args.includes('--only') ? args[args.indexOf('--only') + 1].split(',') : undefined;
   const all: [string, (o: BenchOptions) => Promise<Figure | Figure[]>][] = [
     ['miner-efficiency', minerEfficiency],
+    ['miner-scaling', minerScaling],
     ['setup-warm', setupWarm],
     ['lab', labFigures],
   ];

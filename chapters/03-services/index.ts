@@ -34,5 +34,5 @@ export async function catchUp(lab: Lab, progress: (t: string) => void) {
   progress('forming the swarm');
   await formSwarm(lab, progress);
   progress('removing services from earlier attempts');
-  await lab.exec('node1', 'docker service rm sleeper >/dev/null 2>&1; for n in $(docker node ls -q); do docker node update --availability active $n >/dev/null; done; true');
+  await lab.exec('node1', 'docker stack rm devcoin >/dev/null 2>&1; docker service rm sleeper registry >/dev/null 2>&1; for n in $(docker node ls -q); do docker node update --availability active $n >/dev/null; done; true');
 }

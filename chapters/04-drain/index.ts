@@ -38,7 +38,9 @@ export async function catchUp(lab: Lab, progress: (t: string) => void) {
   progress('sleeper with 5 replicas');
   await lab.exec(
     'node1',
-    'for n in $(docker node ls -q); do docker node update --availability active $n >/dev/null; done; ' +
+    // what later chapters add (the registry, the devcoin stack) is not there yet at this point
+    'docker stack rm devcoin >/dev/null 2>&1; docker service rm registry >/dev/null 2>&1; ' +
+      'for n in $(docker node ls -q); do docker node update --availability active $n >/dev/null; done; ' +
       'docker service inspect sleeper >/dev/null 2>&1 || docker service create --detach --name sleeper busybox sleep 100000 >/dev/null; ' +
       'docker service update --detach --replicas 5 sleeper >/dev/null',
   );

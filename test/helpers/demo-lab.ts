@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { mkdirSync } from 'node:fs';
 
-export const DEMO_LAB = 'cidemo';
-const home = join(tmpdir(), 'devcoin-cidemo-home');
+// DEVCOIN_TEST_LAB / DEVCOIN_TEST_HOME point the tests at a lab that is already up (development)
+export const DEMO_LAB = process.env.DEVCOIN_TEST_LAB || 'cidemo';
+const home = process.env.DEVCOIN_TEST_HOME || join(tmpdir(), 'devcoin-cidemo-home');
 mkdirSync(home, { recursive: true });
 export const demoEnv = { DEVCOIN_HOME: home };
 // the test process itself opens the lab too (certificates live under DEVCOIN_HOME)

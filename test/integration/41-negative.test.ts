@@ -1,5 +1,7 @@
 // verify must reject broken states with the right hint: for every chapter at least two, and
-// every check seen failing at least once. Reuses the demo's lab (40-demo) and removes it.
+// every check seen failing at least once. Reuses the demo's lab (40-demo), which ends after
+// chapter 8: the late chapters are broken first, going backwards, then the lab is brought back
+// to chapter 4's end for chapters 2-4, and chapter 1 comes last. Removes the lab at the end.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { DEMO_LAB, demoEnv } from '../helpers/demo-lab.js';
@@ -53,16 +55,86 @@ beforeAll(async () => {
   if (ls.exitCode !== 0) {
     expect((await cli(['--lab', DEMO_LAB, 'lab', 'up'], demoEnv)).exitCode).toBe(0);
   }
-  const ready = await cli(['--lab', DEMO_LAB, 'verify', 'drain', '--timeout', '3'], demoEnv);
+  const ready = await cli(['--lab', DEMO_LAB, 'verify', 'secrets', '--timeout', '3'], demoEnv);
   if (ready.exitCode !== 0) {
-    expect((await cli(['--lab', DEMO_LAB, 'goto', 'drain'], demoEnv)).exitCode).toBe(0);
-    expect((await cli(['--lab', DEMO_LAB, 'run', 'drain'], demoEnv)).exitCode).toBe(0);
+    expect((await cli(['--lab', DEMO_LAB, 'goto', 'secrets'], demoEnv, 1_500_000)).exitCode).toBe(0);
+    expect((await cli(['--lab', DEMO_LAB, 'run', 'secrets'], demoEnv)).exitCode).toBe(0);
   }
   lab = await openLab(DEMO_LAB);
-});
+}, 1_800_000);
+
+/** The node that runs the redis task (pinned to node1 by the stack files). */
+const redisCtr = 'docker ps -q --filter label=com.docker.swarm.service.name=devcoin_redis | head -1';
 
 afterAll(async () => {
   await cli(['--lab', DEMO_LAB, 'lab', 'down'], demoEnv);
+});
+
+describe('verify rejects broken late chapters (on the demo\'s end state)', { timeout: 300_000 }, () => {
+  it('secrets: the api without the secret, then redis without a password', async () => {
+    await expectPasses('secrets');
+    await on('node1', 'docker service update --detach --secret-rm redis_password devcoin_api >/dev/null');
+    await expectFails('secrets', 'secret-mounted', /docker secret create redis_password/);
+    // the new api task has no password: Redis answers it NOAUTH, the api 503
+    await on('node1', 'for i in $(seq 60); do curl -fs localhost/healthz >/dev/null || exit 0; sleep 1; done; exit 1');
+    await expectFails('secrets', 'still-mining', /NOAUTH/);
+    await on('node1', 'docker service update --detach --secret-add source=redis_password,target=redis_password devcoin_api >/dev/null');
+    await expectPasses('secrets');
+    await on('node1', 'docker service update --detach --env-rm REDIS_PASSWORD_FILE devcoin_redis >/dev/null');
+    await expectFails('secrets', 'noauth', /REDIS_PASSWORD_FILE/);
+    await on('node1', 'docker service update --detach --env-add REDIS_PASSWORD_FILE=/run/secrets/redis_password devcoin_redis >/dev/null');
+    await expectPasses('secrets');
+  });
+
+  it('proxy: the old miner config back, a second published port, the proxy gone', async () => {
+    await expectPasses('proxy');
+    await on('node1', 'docker service update --detach --config-rm devcoin-miner-v2 --config-add source=devcoin-miner-v1,target=/etc/devcoin/miner.yml devcoin_miner >/dev/null');
+    await expectFails('proxy', 'miner-config-v2', /--config-add source=devcoin-miner-v2/);
+    await on('node1', 'docker service update --detach --config-rm devcoin-miner-v1 --config-add source=devcoin-miner-v2,target=/etc/devcoin/miner.yml devcoin_miner >/dev/null');
+    await on('node1', 'docker service update --detach --publish-add published=8081,target=8080,mode=host devcoin_webui >/dev/null');
+    await expectFails('proxy', 'one-door', /--publish-rm/);
+    await on('node1', 'docker service update --detach --publish-rm published=8081,target=8080,mode=host devcoin_webui >/dev/null');
+    await expectPasses('proxy');
+    await on('node1', 'docker service rm devcoin_proxy >/dev/null');
+    await expectFails('proxy', 'proxy-routes', /devcoin_proxy/);
+    await expectFails('proxy', 'proxy-config', /devcoin_proxy/);
+    await on('node1', 'REGISTRY=node1:5000/ MINER_CONFIG_VERSION=v2 docker stack deploy --detach=true -c /workshop/swarm/secrets.dnsrr.yml devcoin >/dev/null');
+    await expectPasses('proxy');
+  });
+
+  it('stack: one miner only, and an image not from the registry', async () => {
+    // the secrets stack runs 2 miners and no web UI port: chapter 6's end it is not
+    await expectFails('stack', 'stack-converged', /docker service scale devcoin_miner=6/);
+    await on('node1', 'docker service scale --detach devcoin_miner=1 >/dev/null');
+    await on('node1', 'for i in $(seq 60); do [ "$(docker service ps devcoin_miner --filter desired-state=running -q | wc -l)" = 1 ] && exit 0; sleep 1; done; exit 1');
+    await expectFails('stack', 'miners-spread', /docker service scale devcoin_miner=6/);
+    await expectFails('stack', 'coins-rising', /localhost:8080/);
+    await on('node1', 'docker service update --detach --image devcoin/api:latest devcoin_api >/dev/null');
+    await expectFails('stack', 'from-registry', /REGISTRY=node1:5000/);
+  });
+
+  it('secrets: the password in an environment variable is a leak', async () => {
+    // the classic mistake, made on node1 where redis runs: the value never leaves the node
+    await on('node1', `docker service update --detach --env-add "REDIS_PASSWORD=$(docker exec $(${redisCtr}) cat /run/secrets/redis_password)" devcoin_miner >/dev/null`);
+    await expectFails('secrets', 'no-leak', /never with --env/);
+  });
+
+  it('registry: no node5, an image gone from node2, no registry', async () => {
+    await on('node1', 'docker node update --availability drain node5');
+    await expectFails('registry', 'all-active', /availability active node5/);
+    await on('node2', 'docker image ls -q node1:5000/devcoin/miner | xargs -r docker image rm -f >/dev/null; true');
+    await expectFails('registry', 'pulled-on-node2', /--bench 2/);
+    await on('node1', 'docker service rm registry >/dev/null');
+    await expectFails('registry', 'registry-service', /docker service create --name registry/);
+    await expectFails('registry', 'catalog', /_catalog/);
+  });
+
+  it('back to the end of chapter 4 for the earlier chapters', async () => {
+    expect((await cli(['--lab', DEMO_LAB, 'goto', 'drain'], demoEnv)).exitCode).toBe(0);
+    const run = await cli(['--lab', DEMO_LAB, 'run', 'drain'], demoEnv);
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    await expectPasses('drain');
+  }, 600_000);
 });
 
 describe('verify rejects broken states', { timeout: 300_000 }, () => {
@@ -122,9 +194,28 @@ describe('verify rejects broken states', { timeout: 300_000 }, () => {
     await expectFails('swarm', 'swarm', /docker swarm init/);
   });
 
+  it('compose: one miner, then the proxy off its network and stopped', async () => {
+    expect((await cli(['--lab', DEMO_LAB, 'goto', 'compose'], demoEnv)).exitCode).toBe(0);
+    const run = await cli(['--lab', DEMO_LAB, 'run', 'compose'], demoEnv);
+    expect(run.exitCode, String(run.stderr)).toBe(0);
+    await expectPasses('compose');
+    await on('node1', 'docker compose -f /workshop/compose.yml up -d --scale miner=1 2>/dev/null');
+    await expectFails('compose', 'compose-up', /--scale miner=3/);
+    await expectFails('compose', 'scaled-rate', /--scale miner=3/);
+    await on('node1', 'docker network disconnect devcoin_proxy devcoin-proxy-1');
+    await expectFails('compose', 'networks', /devcoin_private/);
+    await on('node1', 'docker stop devcoin-proxy-1 >/dev/null');
+    await expectFails('compose', 'one-door', /only the proxy service has/);
+  });
+
   it('every check of every chapter was seen failing', async () => {
-    const all = ['swarm/swarm', 'swarm/managers', 'swarm/workers', 'services/sleeper-image', 'services/sleeper-running',
-      'services/sleeper-healed', 'drain/node5-drained', 'drain/node5-empty', 'drain/sleeper-running', 'drain/managers'];
+    const all = ['compose/compose-up', 'compose/one-door', 'compose/networks', 'compose/scaled-rate',
+      'swarm/swarm', 'swarm/managers', 'swarm/workers', 'services/sleeper-image', 'services/sleeper-running',
+      'services/sleeper-healed', 'drain/node5-drained', 'drain/node5-empty', 'drain/sleeper-running', 'drain/managers',
+      'registry/registry-service', 'registry/catalog', 'registry/pulled-on-node2', 'registry/all-active',
+      'stack/stack-converged', 'stack/from-registry', 'stack/miners-spread', 'stack/coins-rising',
+      'proxy/proxy-routes', 'proxy/one-door', 'proxy/proxy-config', 'proxy/miner-config-v2',
+      'secrets/secret-mounted', 'secrets/noauth', 'secrets/still-mining', 'secrets/no-leak'];
     expect(all.filter((id) => !seenFailing.has(id))).toEqual([]);
   });
 });
@@ -133,6 +224,6 @@ describe('progress', () => {
   it('next refuses while verify fails', async () => {
     const r = await cli(['--lab', DEMO_LAB, 'next'], demoEnv);
     expect(r.exitCode).toBe(1);
-    expect(String(r.stderr)).toMatch(/swarm does not verify yet — fix what is marked/);
+    expect(String(r.stderr)).toMatch(/compose does not verify yet — fix what is marked/);
   });
 });
