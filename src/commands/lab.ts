@@ -3,7 +3,8 @@ import { Command, Option } from 'commander';
 import { execa } from 'execa';
 import { action, type Context } from './context.js';
 import { ExitCode, UserError } from '../errors.js';
-import { labUp, labDown, formSwarm, openLab } from '../lab/index.js';
+import { labUp, labDown, formSwarm, openLab, connectLab, disconnectLab, isRemoteLab } from '../lab/index.js';
+import type { RemoteLab } from '../lab/remote.js';
 import { withLabLock } from '../lab/lock.js';
 import { clientTls } from '../lab/certs.js';
 import { containerName } from '../lab/names.js';
@@ -19,6 +20,9 @@ function count(v: string, what: string): number {
 }
 
 async function up(ctx: Context, opts: { managers: string; workers: string; swarm?: boolean }) {
+  if (isRemoteLab(ctx.lab)) {
+    throw new UserError(`lab ${ctx.lab} is connected to existing machines`, `use it as it is, or \`devcoin-workshop --lab ${ctx.lab} lab down\` to disconnect first`);
+  }
   const managers = count(opts.managers, 'managers');
   const workers = count(opts.workers, 'workers');
   if (managers < 1) throw new UserError('a swarm needs at least one manager', 'use --managers 1, 3 or 5', ExitCode.usage);
@@ -123,7 +127,10 @@ export function registerLab(program: Command): void {
         if (!process.stdin.isTTY) throw new UserError('lab shell needs a terminal', `use: devcoin-workshop lab exec ${node} -- <command>`, ExitCode.usage);
         const state = (await l.nodes()).find((n) => n.name === node)?.state;
         if (state !== 'running') throw new UserError(`${node} is stopped`, `devcoin-workshop lab start ${node}`);
-        const r = await execa('docker', ['exec', '-it', '-w', '/workshop', containerName(ctx.lab, node), 'bash'], { stdio: 'inherit', reject: false });
+        const r =
+          l.provider === 'remote'
+            ? await (l as RemoteLab).interactiveShell(node)
+            : await execa('docker', ['exec', '-it', '-w', '/workshop', containerName(ctx.lab, node), 'bash'], { stdio: 'inherit', reject: false });
         return r.exitCode ?? 0;
       }),
     );
@@ -156,8 +163,13 @@ export function registerLab(program: Command): void {
         const l = await openLab(ctx.lab);
         await checkNodes(l, [node]);
         const n = (await l.nodes()).find((x) => x.name === node)!;
-        const certPath = dirname(clientTls(ctx.lab).ca);
-        const vars = { DOCKER_HOST: `tcp://127.0.0.1:${n.port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: certPath };
+        let vars: Record<string, string>;
+        if (l.provider === 'remote') {
+          const ep = (l as RemoteLab).endpointOf(node);
+          vars = ep.tls ? { DOCKER_HOST: ep.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(ep.tls.ca) } : { DOCKER_HOST: ep.host };
+        } else {
+          vars = { DOCKER_HOST: `tcp://127.0.0.1:${n.port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(clientTls(ctx.lab).ca) };
+        }
         if (ctx.json) ctx.out.data(vars);
         else {
           for (const [k, v] of Object.entries(vars)) process.stdout.write(`export ${k}=${v}\n`);
@@ -167,12 +179,42 @@ export function registerLab(program: Command): void {
     );
 
   lab
+    .command('connect')
+    .argument('<node=endpoint...>', 'each machine as nodeN=ENDPOINT: a docker context name, ssh://user@host or tcp://host:2376')
+    .description('use existing Docker engines (other machines) as the lab instead of engines in containers')
+    .option('--managers <n>', 'how many of the nodes (node1 upwards) the chapters make managers', '3')
+    .option('--tlscacert <file>', 'CA of tcp:// engines (as for the docker CLI)')
+    .option('--tlscert <file>', 'client certificate for tcp:// engines')
+    .option('--tlskey <file>', 'client key for tcp:// engines')
+    .addHelpText('after', '\nExample:\n  devcoin-workshop --lab room lab connect node1=ssh://me@10.0.0.11 node2=ssh://me@10.0.0.12 node3=ssh://me@10.0.0.13 node4=box4 node5=box5\n\nThe machines must reach each other by these names (node1..node5), e.g. through /etc/hosts.\nThe CLI keeps one shell container per machine and the stack sources at /workshop there;\n`lab down` removes both. It never stops a machine: chapters that stop nodes ask you to.')
+    .action(
+      action(async (ctx, args: string[], opts: { managers: string; tlscacert?: string; tlscert?: string; tlskey?: string }) => {
+        const managers = count(opts.managers, 'managers');
+        const given = [opts.tlscacert, opts.tlscert, opts.tlskey].filter(Boolean).length;
+        if (given !== 0 && given !== 3) throw new UserError('TLS needs all three of --tlscacert, --tlscert and --tlskey', 'give all three, or none for ssh:// and contexts', ExitCode.usage);
+        const tls = given === 3 ? { ca: opts.tlscacert!, cert: opts.tlscert!, key: opts.tlskey! } : undefined;
+        if (!isRemoteLab(ctx.lab) && (await openLab(ctx.lab).then(() => true, () => false))) {
+          throw new UserError(`lab ${ctx.lab} is a built-in lab on this machine`, 'connect under another name: devcoin-workshop --lab <name> lab connect ...');
+        }
+        const nodes = await withLabLock(ctx.lab, 'lab connect', () =>
+          ctx.out.step(`connect lab ${ctx.lab}`, (update) => connectLab(ctx.lab, args, { managers, tls, progress: update })),
+        );
+        ctx.out.data({ lab: ctx.lab, nodes: nodes.map((n) => ({ name: n.name, role: n.role, address: n.address, endpoint: n.endpoint.source })) });
+        ctx.out.table(['NODE', 'ADDRESS', 'PLANNED', 'ENDPOINT'], nodes.map((n) => [n.name, n.address, n.role, n.endpoint.source]));
+        if (!ctx.json) ctx.out.line(ctx.out.c.dim(`next: devcoin-workshop --lab ${ctx.lab} lab ls, then devcoin-workshop --lab ${ctx.lab} goto compose`));
+      }),
+    );
+
+  lab
     .command('down')
     .description("remove the lab: exactly the containers, volumes and network carrying its label, and its certificates (images stay)")
     .addOption(new Option('--keep-images', 'keep the images (always the case; kept for scripts)').default(true))
     .action(
       action(async (ctx) => {
-        const removed = await withLabLock(ctx.lab, 'lab down', () => ctx.out.step(`lab ${ctx.lab} down`, () => labDown(ctx.lab)));
+        // a connected lab: only what connect made on each machine goes (the machines stay)
+        const removed = await withLabLock(ctx.lab, 'lab down', () =>
+          ctx.out.step(`lab ${ctx.lab} down`, () => (isRemoteLab(ctx.lab) ? disconnectLab(ctx.lab) : labDown(ctx.lab))),
+        );
         ctx.out.data({ lab: ctx.lab, removed });
         ctx.out.line(`removed ${removed.containers} containers, ${removed.volumes} volumes, ${removed.networks} networks`);
       }),

@@ -1,13 +1,17 @@
 // The one door to a lab for the rest of the CLI.
 import { UserError } from '../errors.js';
 import { findDindLab } from './dind.js';
+import { isRemoteLab, RemoteLab } from './remote.js';
 import type { Lab } from './types.js';
 
 export type { Lab, LabNode } from './types.js';
 export { formSwarm, leaveSwarm } from './swarm.js';
 export { labUp, labDown } from './dind.js';
+export { connectLab, disconnectLab, isRemoteLab } from './remote.js';
 
 export async function openLab(name: string): Promise<Lab> {
+  // a lab connected to existing engines is known by its connection file
+  if (isRemoteLab(name)) return new RemoteLab(name);
   const lab = await findDindLab(name);
   if (!lab) {
     const flag = name === 'devcoin' ? '' : ` --lab ${name}`;

@@ -10,3 +10,18 @@ mkdirSync(home, { recursive: true });
 export const demoEnv = { DEVCOIN_HOME: home };
 // the test process itself opens the lab too (certificates live under DEVCOIN_HOME)
 process.env.DEVCOIN_HOME = home;
+
+import { expect } from 'vitest';
+import type { Lab } from '../../src/lab/types.js';
+
+/** Runs a command on a node; retried a few times, since a swarm just recovered from a lost
+ * quorum (or a restart) may still refuse changes for a moment ("node lost leader status"). */
+export async function on(lab: Lab, node: string, cmd: string): Promise<string> {
+  let r = await lab.exec(node, cmd);
+  for (let i = 0; i < 10 && r.exitCode !== 0; i++) {
+    await new Promise((res) => setTimeout(res, 2000));
+    r = await lab.exec(node, cmd);
+  }
+  expect(r.exitCode, `${node}: ${cmd}\n${r.stderr}`).toBe(0);
+  return r.stdout;
+}

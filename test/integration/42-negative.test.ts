@@ -1,10 +1,10 @@
 // verify must reject broken states with the right hint: for every chapter at least two, and
-// every check seen failing at least once. Reuses the demo's lab (40-demo), which ends after
+// every check seen failing at least once. Reuses the demo's lab (40-demo, then 41-faults), which ends after
 // chapter 8: the late chapters are broken first, going backwards, then the lab is brought back
-// to chapter 4's end for chapters 2-4, and chapter 1 comes last. Removes the lab at the end.
-import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+// to chapter 4's end for chapters 2-4, and chapter 1 comes last.
+import { describe, it, expect, beforeAll } from 'vitest';
 import { cli } from '../helpers/cli.js';
-import { DEMO_LAB, demoEnv } from '../helpers/demo-lab.js';
+import { DEMO_LAB, demoEnv, on as onNode } from '../helpers/demo-lab.js';
 import { openLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/types.js';
 
@@ -37,17 +37,7 @@ async function expectPasses(chapter: string) {
   expect(code).toBe(0);
 }
 
-/** Runs a command on a node; retried a few times, since a swarm just recovered from a lost
- * quorum may still refuse changes for a moment ("node lost leader status"). */
-async function on(node: string, cmd: string) {
-  let r = await lab.exec(node, cmd);
-  for (let i = 0; i < 10 && r.exitCode !== 0; i++) {
-    await new Promise((res) => setTimeout(res, 2000));
-    r = await lab.exec(node, cmd);
-  }
-  expect(r.exitCode, r.stderr).toBe(0);
-  return r.stdout;
-}
+const on = (node: string, cmd: string) => onNode(lab, node, cmd);
 
 beforeAll(async () => {
   // alone (without 40-demo before it), build the state the demo leaves
@@ -66,9 +56,7 @@ beforeAll(async () => {
 /** The node that runs the redis task (pinned to node1 by the stack files). */
 const redisCtr = 'docker ps -q --filter label=com.docker.swarm.service.name=devcoin_redis | head -1';
 
-afterAll(async () => {
-  await cli(['--lab', DEMO_LAB, 'lab', 'down'], demoEnv);
-});
+// the lab stays up for 43-connect, which removes it
 
 describe('verify rejects broken late chapters (on the demo\'s end state)', { timeout: 300_000 }, () => {
   it('secrets: the api without the secret, then redis without a password', async () => {

@@ -1,0 +1,253 @@
+// What happens in real workshops, on the demo's lab after the secrets chapter (the whole stack
+// running with its Redis password): Redis killed, a worker with miners stopped, the leader
+// stopped, every lab container restarted, the CLI killed half way; and the password looked for
+// everywhere it must not be. Each fault ends with the lab back at chapter 8's end.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execa } from 'execa';
+import { readFileSync, readdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { connect } from 'node:net';
+import { cli, bin, tempHome } from '../helpers/cli.js';
+import { DEMO_LAB, demoEnv, on as onNode } from '../helpers/demo-lab.js';
+import { openLab } from '../../src/lab/index.js';
+import type { Lab } from '../../src/lab/types.js';
+import { nodeNames, nodeOfTask, serviceState, swarmNodes, until } from '../../src/chapters/swarm-state.js';
+import { passwordLeaks, redisPassword } from '../../src/chapters/secret-probe.js';
+import { configDir } from '../../src/paths.js';
+
+let lab: Lab;
+const on = (node: string, cmd: string) => onNode(lab, node, cmd);
+const tally = { faults: 0, survived: 0, probes: 0, leaks: 0, coinsLost: 0 };
+
+/** GET through the proxy on `node` (curl inside that node). */
+async function http(node: string, path: string): Promise<{ status: number; body: any }> {
+  const r = await lab.exec(node, `curl -s --max-time 3 -w '\\n%{http_code}' http://localhost${path}`);
+  const lines = r.stdout.trimEnd().split('\n');
+  const status = Number(lines.pop()) || 0;
+  let body: unknown = lines.join('\n');
+  try {
+    body = JSON.parse(body as string);
+  } catch {
+    /* not JSON */
+  }
+  return { status, body };
+}
+
+const coins = async (node = 'node1') => {
+  const s = await http(node, '/api/stats');
+  return s.status === 200 ? (s.body.coins as number) : -1;
+};
+
+async function verifySecrets(timeout: number): Promise<{ code: number; checks: { id: string; ok: boolean }[] }> {
+  const r = await cli(['--lab', DEMO_LAB, '--json', 'verify', 'secrets', '--timeout', String(timeout)], demoEnv);
+  return { code: r.exitCode ?? -1, checks: JSON.parse(String(r.stdout)).checks };
+}
+
+async function backToChapter8(timeout = 180) {
+  const v = await verifySecrets(timeout);
+  expect(v.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual([]);
+}
+
+/** A fault counts as survived only when the test reaches its end. */
+async function fault(fn: () => Promise<void>) {
+  tally.faults++;
+  await fn();
+  tally.survived++;
+}
+
+beforeAll(async () => {
+  // alone (without 40-demo before it), build the state the demo leaves
+  const ls = await cli(['--lab', DEMO_LAB, 'lab', 'ls'], demoEnv);
+  if (ls.exitCode !== 0) expect((await cli(['--lab', DEMO_LAB, 'lab', 'up'], demoEnv)).exitCode).toBe(0);
+  if ((await cli(['--lab', DEMO_LAB, 'verify', 'secrets', '--timeout', '5'], demoEnv)).exitCode !== 0) {
+    expect((await cli(['--lab', DEMO_LAB, 'goto', 'secrets'], demoEnv, 1_500_000)).exitCode).toBe(0);
+    expect((await cli(['--lab', DEMO_LAB, 'run', 'secrets'], demoEnv)).exitCode).toBe(0);
+  }
+  lab = await openLab(DEMO_LAB);
+  await backToChapter8(60);
+}, 1_800_000);
+
+afterAll(() => {
+  console.log(`faults: ${tally.faults} tried, ${tally.survived} survived; leak probes: ${tally.probes}, leaks: ${tally.leaks}; coins lost: ${tally.coinsLost}`);
+});
+
+describe('faults on the running stack', { timeout: 600_000 }, () => {
+  it('Redis killed: the api says 503, Swarm restarts it, no coin lost, everyone reconnects', () =>
+    fault(async () => {
+      const before = await coins();
+      expect(before).toBeGreaterThan(0);
+      await on('node1', 'docker kill $(docker ps -q --filter label=com.docker.swarm.service.name=devcoin_redis) >/dev/null');
+      // the api answers 503 with a reason while Redis is away
+      let saw503 = false;
+      await until(async () => (saw503 = (await http('node1', '/healthz')).status === 503), 20_000, 200);
+      expect(saw503).toBe(true);
+      expect(await until(async () => (await http('node1', '/healthz')).status === 200, 90_000, 1000)).toBe(true);
+      const after = await coins();
+      if (after < before) tally.coinsLost += before - after;
+      expect(after).toBeGreaterThanOrEqual(before);
+      // the miners reconnected on their own: coins keep coming
+      expect(await until(async () => (await coins()) > after, 60_000, 1000)).toBe(true);
+      await backToChapter8();
+    }));
+
+  it('a worker running miners stops: its miners move to the other worker and the rate recovers', () =>
+    fault(async () => {
+      // both miners on the workers, so that stopping one really takes a miner away
+      await on('node1', 'docker service update --detach --constraint-add node.role==worker devcoin_miner >/dev/null');
+      const names = await nodeNames(lab);
+      const minerNodes = async () => {
+        const s = await serviceState(lab, 'devcoin_miner');
+        return s.tasks.filter((t) => t.Status?.State === 'running' && t.DesiredState === 'running').map((t) => names.get(t.NodeID ?? '') ?? '?');
+      };
+      expect(await until(async () => (await minerNodes()).every((n) => n === 'node4' || n === 'node5') && (await minerNodes()).length === 2, 90_000, 1000)).toBe(true);
+      const victim = (await minerNodes())[0];
+      const other = victim === 'node4' ? 'node5' : 'node4';
+      await lab.stop([victim]);
+      // Swarm marks the node down after missed heartbeats, then starts its miner elsewhere
+      expect(await until(async () => {
+        const ns = await minerNodes();
+        return ns.length === 2 && ns.every((n) => n === other);
+      }, 120_000, 1000)).toBe(true);
+      // the api (and the web UI, which shows the same list) sees both miners on the other node
+      expect(await until(async () => {
+        const m = await http('node1', '/api/miners');
+        return m.status === 200 && m.body.length === 2 && m.body.every((x: { node: string }) => x.node === other);
+      }, 60_000, 1000)).toBe(true);
+      const r1 = await http('node1', '/api/stats');
+      await new Promise((r) => setTimeout(r, 3000));
+      const r2 = await http('node1', '/api/stats');
+      expect(r2.body.totalHashes).toBeGreaterThan(r1.body.totalHashes);
+      await lab.start([victim]);
+      await on('node1', 'docker service update --detach --constraint-rm node.role==worker devcoin_miner >/dev/null');
+      expect(await until(async () => (await swarmNodes(lab)).filter((n) => n.Status?.State === 'ready').length === 5, 120_000, 1000)).toBe(true);
+      await backToChapter8();
+    }));
+
+  it('the leader stops: another manager becomes leader, verify still answers, the old leader rejoins', () =>
+    fault(async () => {
+      const leader = (await swarmNodes(lab)).find((n) => n.ManagerStatus?.Leader)?.Description?.Hostname;
+      expect(leader).toMatch(/^node[123]$/);
+      await lab.stop([leader!]);
+      const others = ['node1', 'node2', 'node3'].filter((n) => n !== leader);
+      expect(await until(async () => {
+        const r = await lab.exec(others[0], "docker node ls --format '{{.Hostname}} {{.ManagerStatus}}'");
+        return r.exitCode === 0 && /Leader/.test(r.stdout) && !new RegExp(`${leader} Leader`).test(r.stdout);
+      }, 90_000, 1000)).toBe(true);
+      // verify talks to whichever manager answers: the swarm-level checks still read real state
+      const v = await verifySecrets(3);
+      expect([0, 1]).toContain(v.code);
+      expect(v.checks.find((c) => c.id === 'secret-mounted')?.ok).toBe(true);
+      await lab.start([leader!]);
+      expect(await until(async () => {
+        const ns = await swarmNodes(lab);
+        const m = ns.find((n) => n.Description?.Hostname === leader);
+        return m?.Status?.State === 'ready' && m.ManagerStatus?.Reachability === 'reachable';
+      }, 120_000, 1000)).toBe(true);
+      await backToChapter8();
+    }));
+
+  it('every lab container stopped and started: the swarm, the stack and the coins come back', () =>
+    fault(async () => {
+      const before = await coins();
+      const all = (await lab.nodes()).map((n) => n.name);
+      await lab.stop(all);
+      await lab.start(all);
+      await backToChapter8(240);
+      const after = await coins();
+      if (after < before) tally.coinsLost += before - after;
+      expect(after).toBeGreaterThanOrEqual(before);
+    }));
+});
+
+describe('the CLI killed half way', { timeout: 600_000 }, () => {
+  it('lab up killed: the next lab up finishes the job', () =>
+    fault(async () => {
+      const home = tempHome('devcoin-kill-');
+      const env = { NO_COLOR: '1', DEVCOIN_HOME: home };
+      const p = execa('node', [bin, '--lab', 'cikill', 'lab', 'up', '--managers', '1', '--workers', '1'], { env, reject: false, stdin: 'ignore' });
+      await new Promise((r) => setTimeout(r, 4000));
+      p.kill('SIGKILL');
+      await p;
+      try {
+        const again = await cli(['--lab', 'cikill', 'lab', 'up'], { DEVCOIN_HOME: home });
+        expect(again.exitCode, String(again.stderr)).toBe(0);
+        const ls = JSON.parse(String((await cli(['--lab', 'cikill', '--json', 'lab', 'ls'], { DEVCOIN_HOME: home })).stdout));
+        const nodes = ls.nodes ?? ls;
+        expect(nodes.filter((n: { state: string }) => n.state === 'running')).toHaveLength(2);
+      } finally {
+        await cli(['--lab', 'cikill', 'lab', 'down'], { DEVCOIN_HOME: home });
+      }
+    }));
+
+  it('setup --force killed: the next setup leaves every image current', () =>
+    fault(async () => {
+      // Ctrl-C, as a user would: the CLI stops its builds on the way out
+      const p = execa('node', [bin, 'setup', '--force'], { env: { NO_COLOR: '1' }, reject: false, stdin: 'ignore' });
+      await new Promise((r) => setTimeout(r, 5000));
+      p.kill('SIGINT');
+      await p;
+      const again = await cli(['setup']);
+      expect(again.exitCode, String(again.stderr)).toBe(0);
+      const ls = JSON.parse(String((await cli(['--json', 'images', 'ls'])).stdout));
+      const images = ls.images ?? ls;
+      expect(images.filter((i: { status: string }) => i.status !== 'current').map((i: { name: string }) => i.name)).toEqual([]);
+    }));
+});
+
+describe('the Redis password stays secret', { timeout: 300_000 }, () => {
+  let password = '';
+  beforeAll(async () => {
+    password = (await redisPassword(lab)) ?? '';
+    expect(password.length).toBeGreaterThanOrEqual(20);
+  });
+
+  const probe = (where: string, text: string) => {
+    tally.probes++;
+    if (text.includes(password)) tally.leaks++;
+    expect(text.includes(password), `the password is in ${where}`).toBe(false);
+  };
+
+  it('not in any inspect output, service log, or process argv/environ in any node', async () => {
+    const leaks = await passwordLeaks(lab, password, { processes: true });
+    tally.probes += 3 + 2 * (await lab.nodes()).length;
+    tally.leaks += leaks.length;
+    expect(leaks).toEqual([]);
+  });
+
+  it('not in any image layer or history on any node', async () => {
+    for (const n of await lab.nodes()) {
+      const r = await lab.exec(n.name, 'for i in $(docker image ls -q | sort -u); do docker history --no-trunc --format "{{.CreatedBy}}" $i; docker image inspect $i; done');
+      expect(r.stdout.length).toBeGreaterThan(0);
+      probe(`the images of ${n.name}`, r.stdout);
+    }
+  });
+
+  it("not in the CLI's output (--verbose), nor in its progress and config files", async () => {
+    const v = await cli(['--lab', DEMO_LAB, '--verbose', 'verify', 'secrets', '--timeout', '30'], demoEnv);
+    probe('verify --verbose output', String(v.stdout) + String(v.stderr));
+    const show = await cli(['--lab', DEMO_LAB, 'show', 'secrets'], demoEnv);
+    probe('show output', String(show.stdout) + String(show.stderr));
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) => (e.isDirectory() ? walk(join(dir, e.name)) : [join(dir, e.name)]));
+    for (const f of walk(configDir())) probe(f, readFileSync(f, 'latin1'));
+  });
+
+  it('Redis is not reachable from outside the private network; without the password it says NOAUTH', async () => {
+    const nodes = await lab.nodes();
+    for (const n of nodes) {
+      const reachable = await new Promise<boolean>((resolve) => {
+        const s = connect({ host: n.address, port: 6379, timeout: 2000 });
+        s.on('connect', () => (s.destroy(), resolve(true)));
+        s.on('error', () => resolve(false));
+        s.on('timeout', () => (s.destroy(), resolve(false)));
+      });
+      expect(reachable, `redis answers on ${n.name} ${n.address}:6379`).toBe(false);
+    }
+    // a client on the private network (inside the api's task) that does not send the password
+    const node = await nodeOfTask(lab, 'devcoin_api');
+    expect(node).toBeDefined();
+    const script = "const s=require('net').connect(6379,'redis',()=>s.write('PING\\r\\n'));s.on('data',d=>{process.stdout.write(String(d));process.exit(0)});setTimeout(()=>process.exit(1),3000)";
+    const r = await on(node!, `docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=devcoin_api | head -1) node -e "${script}"`);
+    expect(r).toMatch(/NOAUTH/);
+  });
+});
