@@ -2,6 +2,8 @@ import { describe, it, expect, beforeEach } from 'vitest';
 import { mkdtempSync, writeFileSync, readFileSync, existsSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { packageRoot } from '../../src/paths.js';
 import { parseChapter, ChapterFormatError } from '../../src/chapters/markdown.js';
 import { closest, findChapter } from '../../src/chapters/registry.js';
 import { readProgress, writeProgress, progressFile } from '../../src/chapters/progress.js';
@@ -98,6 +100,22 @@ describe('progress file', () => {
     expect(readProgress('t', 'swarm')).toEqual({ current: 'drain', done: ['swarm', 'services'] });
     // written through a temp file and a rename: no temp file is left behind
     expect(readdirSync(join(process.env.DEVCOIN_HOME!, 'labs', 't'))).toEqual(['progress.json']);
+  });
+  it('survives a process killed in the middle of writing it', async () => {
+    // a writer that rewrites the file as fast as it can, killed at a random moment, many times
+    const mod = join(packageRoot, 'dist', 'src', 'chapters', 'progress.js');
+    const done = Array.from({ length: 2000 }, (_, i) => `chapter-${i}`);
+    writeProgress('t', { current: 'start', done: [] });
+    for (let i = 0; i < 15; i++) {
+      const child = spawn(process.execPath, ['--input-type=module', '-e',
+        `const { writeProgress } = await import(${JSON.stringify(mod)}); for (let n = 0; ; n++) writeProgress('t', { current: 'c' + n, done: ${JSON.stringify(done)} });`],
+        { env: { ...process.env }, stdio: 'ignore' });
+      await new Promise((r) => setTimeout(r, 30 + Math.random() * 120));
+      child.kill('SIGKILL');
+      await new Promise((r) => child.on('exit', r));
+      const p = readProgress('t', 'swarm'); // never throws: the file is the old or the new one, whole
+      expect(p.current).toMatch(/^(start|c\d+)$/);
+    }
   });
   it('a damaged file gives one line that names it and the way out', () => {
     writeProgress('t', { current: 'drain', done: [] });
