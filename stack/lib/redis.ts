@@ -67,6 +67,16 @@ export function connectRedis(settings: RedisSettings, log: (msg: string) => void
   return redis;
 }
 
+/** The settings, or a logged reason and exit code 1: what a service does at start-up. */
+export function redisSettingsOrExit(log: (msg: string) => void): RedisSettings {
+  try {
+    return redisSettings();
+  } catch (err) {
+    log((err as Error).message);
+    process.exit(1);
+  }
+}
+
 export function logger(service: string): (msg: string) => void {
   return (msg) => process.stdout.write(`${new Date().toISOString()} ${service}: ${msg}\n`);
 }

@@ -57,6 +57,8 @@ describe('miner and api on a real Redis', () => {
     // ids are the counter's values: unique, no gaps
     const ids = coins.map((c) => c.id).sort((a, b) => a - b);
     expect(ids).toEqual(Array.from({ length: ids.length }, (_, i) => i + 1));
+    // the first report comes after one report interval; coins can come sooner
+    await waitFor(async () => (await client.exists(KEY.miner('m1'))) === 1, 5000, 'the miner report');
     const report = JSON.parse((await client.get(KEY.miner('m1'))) ?? '{}');
     expect(report).toMatchObject({ id: 'm1', node: 'test-node', difficulty: DIFFICULTY, speedLimit: LIMIT });
     expect(await client.ttl(KEY.miner('m1'))).toBeGreaterThan(0);

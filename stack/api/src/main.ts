@@ -1,16 +1,10 @@
 // Entry point of the api bundle: PORT (default 8080), Redis from the environment (password
 // only from REDIS_PASSWORD_FILE), clean stop on SIGTERM.
-import { connectRedis, logger, redisSettings } from '../../lib/redis.js';
+import { connectRedis, logger, redisSettingsOrExit } from '../../lib/redis.js';
 import { createApi } from './server.js';
 
 const log = logger('api');
-let settings;
-try {
-  settings = redisSettings();
-} catch (err) {
-  log((err as Error).message);
-  process.exit(1);
-}
+const settings = redisSettingsOrExit(log);
 const port = Number(process.env.PORT || 8080);
 const redis = connectRedis(settings, log);
 const server = createApi(redis, { log });

@@ -8,7 +8,7 @@ import { runWorker } from './worker.js';
 import { benchmark } from './pow.js';
 import { ConfigWatcher } from './config.js';
 import { Miner } from './miner.js';
-import { connectRedis, logger, redisSettings } from '../../lib/redis.js';
+import { connectRedis, logger, redisSettingsOrExit } from '../../lib/redis.js';
 
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
@@ -24,13 +24,7 @@ async function main(): Promise<void> {
     return;
   }
   const log = logger('miner');
-  let settings;
-  try {
-    settings = redisSettings();
-  } catch (err) {
-    log((err as Error).message);
-    process.exit(1);
-  }
+  const settings = redisSettingsOrExit(log);
   // container hostnames are unique per replica; the suffix keeps two miners on one host apart
   const id = process.env.MINER_ID || `${hostname()}-${randomBytes(2).toString('hex')}`;
   const node = process.env.NODE_NAME || hostname();

@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { hash } from 'node:crypto';
 import type { Redis } from 'ioredis';
-import { KEY, COINS_KEPT, BUCKET_TTL, type MinerReport } from '../../lib/keys.js';
+import { KEY, COINS_KEPT, BUCKET_TTL, type Coin, type MinerReport } from '../../lib/keys.js';
 import { HashLoop, type LoopSettings } from './loop.js';
 import { describeConfig, type ConfigWatcher, type MinerConfig } from './config.js';
 import type { FromWorker, WorkerInit } from './worker.js';
@@ -18,15 +18,8 @@ redis.call('ZADD', KEYS[3], id, '{"id":' .. id .. ',' .. string.sub(ARGV[1], 2))
 redis.call('ZREMRANGEBYRANK', KEYS[3], 0, -(tonumber(ARGV[2]) + 1))
 return id`;
 
-export interface PendingCoin {
-  hash: string;
-  prev: string;
-  nonce: string;
-  miner: string;
-  node: string;
-  difficulty: number;
-  time: number;
-}
+/** A found coin until Redis has it (and gives it its id). */
+export type PendingCoin = Omit<Coin, 'id'>;
 
 interface Engine {
   update(s: LoopSettings): void;

@@ -2,38 +2,11 @@
 // (stats, live miners, per-second hash counts), so the page never has to stitch samples.
 import { reactive } from 'vue';
 
-export interface Stats {
-  coins: number;
-  totalHashes: number;
-  hashRate10s: number;
-  hashRate60s: number;
-  miners: number;
-  nodes: number;
-  time: number;
-}
-
-export interface Miner {
-  id: string;
-  node: string;
-  rate: number;
-  threads: number;
-  difficulty: number;
-  speedLimit: number | 'unlimited';
-  coins: number;
-  pending: number;
-  since: number;
-  time: number;
-}
-
-export interface Coin {
-  id: number;
-  hash: string;
-  nonce: string;
-  miner: string;
-  node: string;
-  difficulty: number;
-  time: number;
-}
+// the same shapes the api sends: one definition, shared with the services (types only)
+export type { Stats } from '../../api/src/stats.js';
+export type { MinerReport as Miner, Coin } from '../../lib/keys.js';
+import type { Stats } from '../../api/src/stats.js';
+import type { MinerReport as Miner, Coin } from '../../lib/keys.js';
 
 /** connecting: first contact; live: data flows; redis: api up, Redis not; unreachable: no api */
 export type LinkState = 'connecting' | 'live' | 'redis' | 'unreachable';
