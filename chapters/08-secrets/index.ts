@@ -3,7 +3,7 @@
 import type { ChapterModule } from '../../src/chapters/types.js';
 import type { Lab } from '../../src/lab/types.js';
 import { replayChapter } from '../../src/chapters/replay.js';
-import { coinsRising } from '../../src/chapters/stack-state.js';
+import { mining } from '../../src/chapters/stack-state.js';
 import { managerEngine, nodeOfTask, serviceState } from '../../src/chapters/swarm-state.js';
 import { redisPassword, passwordLeaks } from '../../src/chapters/secret-probe.js';
 
@@ -42,9 +42,9 @@ export const checks: ChapterModule['checks'] = [
   },
   {
     id: 'still-mining',
-    title: 'through the proxy the api sees 2 miners and rising hash counts (both use the password)',
+    title: 'through the proxy the api sees 2 miners hashing now (both use the password)',
     hint: 'an api or miner without the secret gets NOAUTH: see `docker service logs devcoin_api` and `devcoin_miner`',
-    run: (lab) => coinsRising(lab, 'localhost', 2),
+    run: (lab) => mining(lab, 'localhost', 2),
   },
   {
     id: 'no-leak',

@@ -36,8 +36,22 @@ async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
   }
 }
 
+// One verify pass asks for a manager many times; finding one costs a few round trips. The
+// answer is kept for a moment (a pass takes well under that), never across a failure.
+const FRESH_MS = 1500;
+const recent = new WeakMap<Lab, { docker: Docker; at: number }>();
+
 /** An engine of a manager that can answer for the swarm, or undefined when none can. */
 export async function managerEngine(lab: Lab): Promise<Docker | undefined> {
+  const hit = recent.get(lab);
+  if (hit && Date.now() - hit.at < FRESH_MS) return hit.docker;
+  recent.delete(lab);
+  const found = await findManager(lab);
+  if (found) recent.set(lab, { docker: found, at: Date.now() });
+  return found;
+}
+
+async function findManager(lab: Lab): Promise<Docker | undefined> {
   const nodes = (await lab.nodes()).filter((n) => n.state === 'running');
   const ordered = [...nodes.filter((n) => n.plannedRole === 'manager'), ...nodes.filter((n) => n.plannedRole !== 'manager')];
   for (const n of ordered) {

@@ -68,9 +68,18 @@ export class DindLab implements Lab {
     return this.name === 'devcoin' ? '' : ` --lab ${this.name}`;
   }
 
+  private clients = new Map<string, Docker>();
+
   async engine(node: string): Promise<Docker> {
     const c = await this.container(node);
-    return clientFor({ host: `tcp://127.0.0.1:${c.Labels[PORT_LABEL]}`, tls: clientTls(this.name), source: `lab ${this.name} ${node}` });
+    const host = `tcp://127.0.0.1:${c.Labels[PORT_LABEL]}`;
+    // one client per endpoint: its keep-alive connections spare a TLS handshake per call
+    let d = this.clients.get(host);
+    if (!d) {
+      d = clientFor({ host, tls: clientTls(this.name), source: `lab ${this.name} ${node}` });
+      this.clients.set(host, d);
+    }
+    return d;
   }
 
   async stop(nodes: string[]): Promise<void> {
@@ -222,6 +231,23 @@ function nodeSpec(lab: string, n: PlannedNode, port: number): Docker.ContainerCr
   };
 }
 
+/**
+ * The hubs' storage: one volume shared by every lab on this engine and kept by `lab down`, like
+ * the images it copies. A new lab's hub then starts with the images already in it, and seeding
+ * is a check of manifests instead of a push of a gigabyte (most of a lab start, measured).
+ */
+export const HUB_CACHE = 'devcoin-hub-cache';
+const CACHE_LABEL = 'io.devcoin.workshop.cache';
+
+async function ensureHubCache(docker: Docker): Promise<void> {
+  const info = await docker.getVolume(HUB_CACHE).inspect().catch(() => undefined);
+  if (!info) {
+    await docker.createVolume({ Name: HUB_CACHE, Labels: { [CACHE_LABEL]: 'hub' } });
+  } else if (info.Labels?.[CACHE_LABEL] !== 'hub') {
+    throw new UserError(`a volume named ${HUB_CACHE} exists that devcoin-workshop did not make`, 'rename or remove it (docker volume rm), then run lab up again');
+  }
+}
+
 function hubSpec(lab: string, address: string, port: number): Docker.ContainerCreateOptions {
   const net = networkName(lab);
   return {
@@ -230,7 +256,7 @@ function hubSpec(lab: string, address: string, port: number): Docker.ContainerCr
     Labels: labLabels(lab, { [KIND_LABEL]: 'hub', [ADDRESS_LABEL]: address, [PORT_LABEL]: String(port) }),
     ExposedPorts: { '5000/tcp': {} },
     HostConfig: {
-      Binds: [`${volumeName(lab, 'hub')}:/var/lib/registry`],
+      Binds: [`${HUB_CACHE}:/var/lib/registry`],
       PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
       NetworkMode: net,
       RestartPolicy: { Name: 'unless-stopped' },
@@ -284,7 +310,7 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   let hubPort: number;
   if (!hub) {
     hubPort = await freePort();
-    await ensureVolume(docker, volumeName(lab, 'hub'), { ...labels, [KIND_LABEL]: 'hub' });
+    await ensureHubCache(docker);
     await createAndStart(docker, lab, 'hub', hubSpec(lab, hubAddress(prefix), hubPort), hubPort);
     result.created.push('hub');
   } else {
@@ -294,6 +320,10 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
       result.started.push('hub');
     } else result.unchanged.push('hub');
   }
+
+  // seeding needs only the hub: it runs while the nodes start (their engines do not pull yet)
+  const seeding = waitForHub(hubPort).then(() => seedHub(docker, hubPort, progress));
+  seeding.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
 
   progress(`nodes (${plan.map((n) => n.name).join(', ')})`);
   await Promise.all(
@@ -317,8 +347,7 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   await Promise.all(cs.map((c) => waitForEngine(labObj, c.Labels[NODE_LABEL], c.Id)));
 
   progress('seeding the hub');
-  await waitForHub(hubPort);
-  result.seed = await seedHub(docker, hubPort, progress);
+  result.seed = await seeding;
   return { lab: labObj, result };
 }
 

@@ -13,8 +13,6 @@ export const HUB_CONTENT: [string, string[]][] = [
   [IMAGES.redis, ['library/redis:latest', 'devcoin/redis:latest']],
   [IMAGES.proxy, ['library/haproxy:latest', 'devcoin/proxy:latest']],
   [IMAGES.runtime, ['devcoin/runtime:latest']],
-  // the shell `lab connect` keeps on each machine: pulled through the mirror when the lab is the built-in one
-  [IMAGES.shell, ['devcoin/shell:latest']],
   [IMAGES.miner, ['devcoin/miner:latest']],
   [IMAGES.api, ['devcoin/api:latest']],
   [IMAGES.webui, ['devcoin/webui:latest']],
