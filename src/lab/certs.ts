@@ -2,8 +2,9 @@
 // certificate, made with openssl. Engines accept only clients signed by this CA, so a node's
 // published port is useless without the client key (kept 0600 under the lab dir).
 import { execa } from 'execa';
-import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync, copyFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
+import { X509Certificate, createPrivateKey } from 'node:crypto';
+import { dirname, join } from 'node:path';
 import { labDir } from '../paths.js';
 import { UserError } from '../errors.js';
 import type { TlsFiles } from '../docker/engine.js';
@@ -16,6 +17,25 @@ export function certsDir(lab: string): string {
 export function clientTls(lab: string): TlsFiles {
   const dir = join(certsDir(lab), 'client');
   return { ca: join(dir, 'ca.pem'), cert: join(dir, 'cert.pem'), key: join(dir, 'key.pem') };
+}
+
+/**
+ * Checks that the client certificate files are there and readable as what they claim to be,
+ * so a damaged file gives one line with the way out instead of a TLS error per request.
+ */
+export function checkClientTls(lab: string): void {
+  const tls = clientTls(lab);
+  try {
+    new X509Certificate(readFileSync(tls.ca));
+    const cert = new X509Certificate(readFileSync(tls.cert));
+    if (!cert.checkPrivateKey(createPrivateKey(readFileSync(tls.key)))) throw new Error('the key does not match the certificate');
+  } catch (err) {
+    const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'missing' : 'damaged';
+    throw new UserError(
+      `the certificates of lab ${lab} in ${dirname(tls.ca)} are ${why}`,
+      `remove the lab and make it again: devcoin-workshop${lab === 'devcoin' ? '' : ` --lab ${lab}`} lab down, then lab up`,
+    );
+  }
 }
 
 /** Folder mounted read-only into a node at /certs: ca.pem, server.pem, server-key.pem. */

@@ -2,6 +2,7 @@
 import { UserError } from '../errors.js';
 import { findDindLab } from './dind.js';
 import { isRemoteLab, RemoteLab } from './remote.js';
+import { checkClientTls } from './certs.js';
 import type { Lab } from './types.js';
 
 export type { Lab, LabNode } from './types.js';
@@ -17,5 +18,6 @@ export async function openLab(name: string): Promise<Lab> {
     const flag = name === 'devcoin' ? '' : ` --lab ${name}`;
     throw new UserError(`lab ${name} is not up`, `run \`devcoin-workshop${flag} lab up\``);
   }
+  checkClientTls(name);
   return lab;
 }

@@ -1,5 +1,5 @@
 // Renders a chapter's Markdown for a terminal: headings bold, commands at their node prompt,
-// inline `code` highlighted. Plain text when colours are off.
+// inline `code` highlighted, **strong** and *emphasis* styled. Plain text when colours are off.
 import type { Output } from './output.js';
 
 export function prompt(out: Output, node: string): string {
@@ -22,7 +22,15 @@ export function renderMarkdown(out: Output, md: string): string {
     }
     if (line.startsWith('# ')) result.push(c.bold.underline(line.slice(2)));
     else if (line.startsWith('## ')) result.push(c.bold(line.slice(3)));
-    else result.push(line.replace(/`([^`]+)`/g, (_, code: string) => c.yellow(code)));
+    else {
+      // **strong** and *emphasis* as bold and italic (plain words without colours), `code` in yellow
+      result.push(
+        line
+          .replace(/`([^`]+)`/g, (_, code: string) => c.yellow(code))
+          .replace(/\*\*([^*]+)\*\*/g, (_, t: string) => c.bold(t))
+          .replace(/(^|[\s(])\*([^*\s][^*]*)\*(?=[\s.,;:!?)]|$)/g, (_, pre: string, t: string) => pre + c.italic(t)),
+      );
+    }
   }
   return result.join('\n');
 }

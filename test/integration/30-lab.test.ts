@@ -2,7 +2,8 @@
 // quorum loss and recovery, and a `lab down` that removes exactly what the lab made.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execa } from 'execa';
-import { statSync, writeFileSync, mkdirSync, existsSync } from 'node:fs';
+import { statSync, writeFileSync, mkdirSync, existsSync, readFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import https from 'node:https';
 import Docker from 'dockerode';
@@ -126,6 +127,36 @@ describe('lab', () => {
   it('keeps private keys readable by the owner only', () => {
     const keys = ['certs/ca-key.pem', 'certs/client/key.pem', 'certs/nodes/node1/server-key.pem'];
     for (const k of keys) expect((statSync(join(home, 'labs', LAB, k)).mode & 0o777).toString(8)).toBe('600');
+  });
+
+  it('a damaged client key: one line with the way out, and the lab left as it is', async () => {
+    const key = join(home, 'labs', LAB, 'certs', 'client', 'key.pem');
+    const good = readFileSync(key);
+    writeFileSync(key, 'not a key\n');
+    try {
+      const r = await cli(['--lab', LAB, 'lab', 'ls'], env);
+      expect(r.exitCode).toBe(1);
+      expect(errorLines(String(r.stderr))).toEqual([expect.stringMatching(/certificates of lab citest in .* are damaged — remove the lab and make it again/)]);
+    } finally {
+      writeFileSync(key, good, { mode: 0o600 });
+    }
+    expect((await cli(['--lab', LAB, 'lab', 'ls'], env)).exitCode).toBe(0);
+  });
+
+  it('a port taken while a node was stopped: one line, and the node starts once it is free', async () => {
+    const node5 = (await lab.nodes()).find((n) => n.name === 'node5')!;
+    expect((await cli(['--lab', LAB, 'lab', 'stop', 'node5'], env)).exitCode).toBe(0);
+    const squatter = createServer().listen(node5.port, '127.0.0.1');
+    await new Promise((r) => squatter.once('listening', r));
+    try {
+      const r = await cli(['--lab', LAB, 'lab', 'start', 'node5'], env);
+      expect(r.exitCode).toBe(1);
+      expect(errorLines(String(r.stderr))).toEqual([expect.stringMatching(new RegExp(`port ${node5.port} on 127.0.0.1 is taken by another program`))]);
+    } finally {
+      await new Promise((r) => squatter.close(r));
+    }
+    const again = await cli(['--lab', LAB, 'lab', 'start', 'node5'], env);
+    expect(again.exitCode, String(again.stderr)).toBe(0);
   });
 
   it('unknown node: exit 2 and one line naming the real ones', async () => {
