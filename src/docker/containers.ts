@@ -2,6 +2,7 @@
 // The lab (src/lab) describes what it wants; this file knows how the engine API says it.
 import type Docker from 'dockerode';
 import { createServer } from 'node:net';
+import { UserError } from '../errors.js';
 
 export type Labels = Record<string, string>;
 
@@ -28,12 +29,36 @@ export async function usedSubnets(docker: Docker): Promise<string[]> {
   return nets.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
 }
 
+/** The label that names the lab a part belongs to (as in src/lab/types.ts; kept here to stay generic). */
+const LAB_LABEL = 'io.devcoin.workshop.lab';
+
+/**
+ * Creates the volume, or keeps it when it already carries all of `labels` (ours, from an earlier
+ * run). A volume of that name made by anything else is someone's data: refused, never taken over.
+ */
 export async function ensureVolume(docker: Docker, name: string, labels: Labels): Promise<void> {
+  let existing: Docker.VolumeInspectInfo;
   try {
-    await docker.getVolume(name).inspect();
-  } catch {
+    existing = await docker.getVolume(name).inspect();
+  } catch (err) {
+    if ((err as { statusCode?: number })?.statusCode !== 404) throw err;
     await docker.createVolume({ Name: name, Labels: labels });
+    return;
   }
+  const have = existing.Labels ?? {};
+  if (Object.entries(labels).every(([k, v]) => have[k] === v)) return;
+  const lab = labels[LAB_LABEL];
+  const flag = lab && lab !== 'devcoin' ? ` --lab ${lab}` : '';
+  if (lab && have[LAB_LABEL] === lab) {
+    throw new UserError(
+      `volume ${name} of lab ${lab} was made by another version of devcoin-workshop or for another part`,
+      `remove the lab with \`devcoin-workshop lab down${flag}\` and run \`lab up\` again`,
+    );
+  }
+  throw new UserError(
+    `volume ${name} already exists and was not made by ${lab ? `lab ${lab}` : 'this tool'}`,
+    `remove or rename it (\`docker volume rm ${name}\` deletes its data), or use another --lab name`,
+  );
 }
 
 /** Removes exactly the containers, volumes and networks that carry all of `labels`. */
