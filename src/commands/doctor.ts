@@ -110,7 +110,7 @@ async function checkNested(ctx: Context, docker: Docker): Promise<Check> {
     return { id: 'nested', status: 'warn', summary: `not tried: ${IMAGES.node} is not built yet`, fix: 'run `devcoin-workshop setup`, then doctor again' };
   }
   await removeStaleTrials(docker);
-  const r = await ctx.out.step('trial run of a nested engine', () => nestedEngineTrial(docker, { image: IMAGES.node, lab: ctx.lab }));
+  const r = await ctx.out.step('trial run of a nested engine', () => nestedEngineTrial(docker, { image: IMAGES.node }));
   if (r.ok) return { id: 'nested', status: 'pass', summary: `a lab node ran Docker ${r.version} inside (answered in ${r.seconds}s)`, fix: '' };
   return {
     id: 'nested',

@@ -9,7 +9,19 @@ import { dindHostConfig } from './dind.js';
 
 /** Marks a trial container; the value says which part of the tool made it. */
 export const TRIAL_LABEL = 'io.devcoin.workshop.trial';
+/** A lab finds its parts by this label (src/lab/types.ts): a trial must never carry it. */
 const LAB_LABEL = 'io.devcoin.workshop.lab';
+
+/**
+ * The labels of a trial container: its own, never a lab's. A trial that carried a lab's label
+ * would count as that lab's part: a concurrent `lab up` refused the lab as "made by another
+ * version", and `lab down` removed the trial from under doctor.
+ */
+export function trialLabels(kind: string, extra: Record<string, string> = {}): Record<string, string> {
+  const labels: Record<string, string> = { ...extra, [TRIAL_LABEL]: kind };
+  delete labels[LAB_LABEL];
+  return labels;
+}
 
 export function trialName(prefix: string): string {
   return `${prefix}-${randomBytes(4).toString('hex')}`;
@@ -42,7 +54,7 @@ export async function runOnce(docker: Docker, opts: RunOnceOptions): Promise<Run
     Image: opts.image,
     Entrypoint: [opts.cmd[0]],
     Cmd: opts.cmd.slice(1),
-    Labels: { [TRIAL_LABEL]: 'probe', ...opts.labels },
+    Labels: trialLabels(opts.labels?.[TRIAL_LABEL] ?? 'probe', opts.labels),
     HostConfig: opts.hostConfig,
     AttachStdout: false,
     AttachStderr: false,
@@ -109,7 +121,7 @@ export interface NestedTrialResult {
  */
 export async function nestedEngineTrial(
   docker: Docker,
-  opts: { image: string; lab: string; timeoutMs?: number; prefix?: string },
+  opts: { image: string; timeoutMs?: number; prefix?: string },
 ): Promise<NestedTrialResult> {
   const started = Date.now();
   const name = trialName(opts.prefix ?? 'devcoin-doctor-trial');
@@ -120,7 +132,7 @@ export async function nestedEngineTrial(
     container = await docker.createContainer({
       name,
       Image: opts.image,
-      Labels: { [TRIAL_LABEL]: 'nested-engine', [LAB_LABEL]: opts.lab },
+      Labels: trialLabels('nested-engine'),
       HostConfig: dindHostConfig(),
     });
     await container.start();

@@ -36,6 +36,24 @@ describe('doctor', () => {
     expect(left.stdout.trim()).toBe('');
   });
 
+  it("its trial node is no lab's part: it carries the trial label, never a lab's", async () => {
+    // a trial that carried io.devcoin.workshop.lab=<lab> made a concurrent `lab up` refuse the
+    // lab as "made by another version"; watch the trial while doctor runs
+    const run = execa('node', [cli, '--json', 'doctor'], { reject: false, env: { NO_COLOR: '1' } });
+    const seen = new Map<string, string>();
+    let done = false;
+    void run.finally(() => (done = true));
+    while (!done) {
+      const ps = await execa('docker', ['ps', '-a', '--filter', 'label=io.devcoin.workshop.trial=nested-engine', '--format', '{{.Names}} lab=[{{.Label "io.devcoin.workshop.lab"}}]'], { reject: false });
+      for (const l of ps.stdout.split('\n').filter(Boolean)) seen.set(l.split(' ')[0], l);
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const r = await run;
+    expect(r.exitCode, String(r.stdout) + String(r.stderr)).toBe(0);
+    expect(seen.size, 'the trial container was never seen').toBeGreaterThan(0);
+    for (const l of seen.values()) expect(l).toMatch(/ lab=\[\]$/);
+  });
+
   it('prints the checks for people, one line each plus fixes', async () => {
     const r = await execa('node', [cli, 'doctor'], { reject: false, env: { NO_COLOR: '1' } });
     expect(r.exitCode).toBe(0);
