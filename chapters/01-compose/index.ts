@@ -28,7 +28,7 @@ async function containers(lab: Lab): Promise<Container[]> {
     });
 }
 
-async function apiStats(lab: Lab): Promise<{ miners: number; hashRate10s: number } | undefined> {
+async function apiStats(lab: Lab): Promise<{ miners: number; hashRate10s: number; coins: number } | undefined> {
   const r = await lab.exec('node1', 'curl -fs --max-time 3 localhost/api/stats');
   if (r.exitCode !== 0) return undefined;
   try {
@@ -75,14 +75,14 @@ export const checks: ChapterModule['checks'] = [
   },
   {
     id: 'scaled-rate',
-    title: 'through the proxy the api reports 3 miners, hashing faster than one miner can',
+    title: 'through the proxy the api reports 3 miners, hashing faster than one miner can, and coins stored',
     hint: 'scale with `--scale miner=3`, wait ten seconds, then `curl -s localhost/api/stats` on node1',
     async run(lab) {
       const s = await apiStats(lab);
       if (!s) return { ok: false, detail: 'no answer from http://node1/api/stats' };
       return {
-        ok: s.miners === 3 && s.hashRate10s > 1.5 * ONE_MINER,
-        detail: `${s.miners} miners, ${s.hashRate10s.toLocaleString('en')} H/s over 10 s (one miner: at most ${ONE_MINER.toLocaleString('en')})`,
+        ok: s.miners === 3 && s.hashRate10s > 1.5 * ONE_MINER && s.coins > 0,
+        detail: `${s.miners} miners, ${s.hashRate10s.toLocaleString('en')} H/s over 10 s (one miner: at most ${ONE_MINER.toLocaleString('en')}), ${s.coins} coins stored`,
       };
     },
   },

@@ -1,7 +1,10 @@
 // Chapter 3: a service Swarm keeps alive (a failed task replaced) and scaled to 5.
 import type { ChapterModule } from '../../src/chapters/types.js';
 import { serviceRunning, startAll } from '../../src/chapters/checks.js';
-import { serviceState } from '../../src/chapters/swarm-state.js';
+import { serviceState, type SwarmTask } from '../../src/chapters/swarm-state.js';
+
+/** A task up for this long is not crash-looping (busybox sleep never exits by itself). */
+const STEADY_MS = 10_000;
 import { formSwarm } from '../../src/lab/swarm.js';
 import type { Lab } from '../../src/lab/types.js';
 
@@ -18,12 +21,26 @@ export const checks: ChapterModule['checks'] = [
   serviceRunning('sleeper', 5, 'scale it with `docker service update --replicas 5 sleeper`'),
   {
     id: 'sleeper-healed',
-    title: 'a failed sleeper task was replaced',
-    hint: "kill the task's container on its node (see `docker service ps sleeper`) and watch Swarm replace it",
+    title: 'a failed sleeper task was replaced, and every sleeper now stays up',
+    hint: "kill the task's container on its node (see `docker service ps sleeper`) and watch Swarm replace it; a sleeper that keeps failing by itself is not healed (`docker service ps sleeper` shows why)",
     async run(lab) {
       const s = await serviceState(lab, 'sleeper');
-      const failed = s.tasks.filter((t) => t.Status?.State === 'failed').length;
-      return { ok: failed > 0, detail: `${failed} failed task(s) in the history` };
+      if (!s.exists) return { ok: false, detail: 'no service sleeper' };
+      const now = Date.now();
+      const age = (t: SwarmTask) => now - Date.parse(t.Status?.Timestamp ?? '');
+      const failed = s.tasks.filter((t) => t.Status?.State === 'failed');
+      const live = s.tasks.filter((t) => t.Status?.State === 'running' && t.DesiredState === 'running');
+      // judged from the current state: the failed task's slot runs again, nobody fails by itself
+      const unhealed = [...new Set(failed.map((t) => t.Slot))].filter((slot) => !live.some((t) => t.Slot === slot));
+      const recentFails = new Map<number | undefined, number>();
+      for (const t of failed.filter((x) => age(x) < 60_000)) recentFails.set(t.Slot, (recentFails.get(t.Slot) ?? 0) + 1);
+      const looping = Math.max(0, ...recentFails.values()) >= 3;
+      const young = live.filter((t) => age(t) < STEADY_MS).length;
+      if (!failed.length) return { ok: false, detail: 'no failed task in the history', converging: s.converging };
+      if (looping) return { ok: false, detail: `sleeper tasks keep failing by themselves (${Math.max(...recentFails.values())} failures of one slot in the last minute): a crash loop, not a heal` };
+      if (unhealed.length) return { ok: false, detail: `${unhealed.length} failed slot(s) with no running task`, converging: true };
+      if (young) return { ok: false, detail: `${young} running task(s) started less than ${STEADY_MS / 1000} s ago`, converging: true };
+      return { ok: true, detail: `${failed.length} failed task(s) replaced; ${live.length} running steadily` };
     },
   },
 ];

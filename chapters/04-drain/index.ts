@@ -1,7 +1,7 @@
 // Chapter 4: node5 drained with its tasks moved, and the quorum lost and restored.
 import type { ChapterModule } from '../../src/chapters/types.js';
 import { availability, managersWithLeader, serviceRunning, startAll } from '../../src/chapters/checks.js';
-import { nodeNames, serviceState, until } from '../../src/chapters/swarm-state.js';
+import { managerStarting, nodeNames, serviceState, swarmNodes, until } from '../../src/chapters/swarm-state.js';
 import { formSwarm } from '../../src/lab/swarm.js';
 import type { Lab } from '../../src/lab/types.js';
 
@@ -27,6 +27,21 @@ export const checks: ChapterModule['checks'] = [
     },
   },
   serviceRunning('sleeper', 5, 'the tasks of node5 should have moved; see `docker service ps sleeper`'),
+  {
+    id: 'nodes-ready',
+    title: 'every node is ready again, all active but node5 (drained)',
+    hint: 'a stopped node is not a drained one: start it with `devcoin-workshop lab start NODE`; see `docker node ls`',
+    async run(lab) {
+      const nodes = await swarmNodes(lab);
+      if (!nodes.length) return { ok: false, detail: 'no manager answers', converging: await managerStarting(lab) };
+      const bad = nodes.filter((n) => n.Status?.State !== 'ready' || n.Spec?.Availability !== (n.Description?.Hostname === 'node5' ? 'drain' : 'active'));
+      return {
+        ok: nodes.length === 5 && bad.length === 0,
+        detail: bad.length ? bad.map((n) => `${n.Description?.Hostname} ${n.Status?.State}/${n.Spec?.Availability}`).join(', ') : `${nodes.length} nodes ready`,
+        converging: nodes.some((n) => n.Status?.State === 'unknown'),
+      };
+    },
+  },
   managersWithLeader(3, 'start the stopped managers: `devcoin-workshop lab start node2 node3`'),
 ];
 

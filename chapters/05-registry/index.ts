@@ -4,46 +4,57 @@ import type { ChapterModule } from '../../src/chapters/types.js';
 import type { Lab } from '../../src/lab/types.js';
 import { nodeNames, serviceState, swarmNodes } from '../../src/chapters/swarm-state.js';
 import { catchUp as drainCatchUp } from '../04-drain/index.js';
+import { manifestDigest, registryHolds } from '../../src/chapters/image-registry.js';
 
-export const REGISTRY_IMAGES = ['devcoin/miner', 'devcoin/api', 'devcoin/webui', 'devcoin/redis', 'devcoin/proxy'];
+
+interface Mount {
+  Type?: string;
+  Source?: string;
+  Target?: string;
+}
 
 export const checks: ChapterModule['checks'] = [
   {
     id: 'registry-service',
     title: 'service registry runs 1/1, on node1',
-    hint: 'create it with the `docker service create --name registry ...` command of this chapter; `docker service ps registry` says why a task fails',
+    hint: 'create it with the `docker service create --name registry ... --mount type=volume,...` command of this chapter; `docker service ps registry` says why a task fails',
     async run(lab) {
       const s = await serviceState(lab, 'registry');
       if (!s.exists) return { ok: false, detail: 'no service registry' };
       const names = await nodeNames(lab);
       const on = s.tasks.filter((t) => t.Status?.State === 'running' && t.DesiredState === 'running').map((t) => names.get(t.NodeID ?? '') ?? '?');
-      return { ok: on.length === 1 && on[0] === 'node1', detail: on.length ? `running on ${on.join(', ')}` : 'no running task' };
+      const mounts = ((s.service?.Spec?.TaskTemplate?.ContainerSpec as { Mounts?: Mount[] } | undefined)?.Mounts ?? []);
+      const kept = mounts.some((m) => m.Type === 'volume' && m.Target === '/var/lib/registry');
+      const where = on.length ? `running on ${on.join(', ')}` : 'no running task';
+      return {
+        ok: on.length === 1 && on[0] === 'node1' && kept,
+        detail: `${where}; ${kept ? 'storage in a volume' : 'no volume at /var/lib/registry: its images go with its task'}`,
+        converging: s.converging,
+      };
     },
   },
   {
     id: 'catalog',
-    title: 'the registry at node1:5000 holds miner, api, webui, redis and proxy',
+    title: 'the registry at node1:5000 holds miner, api, webui, redis and proxy, each tagged latest',
     hint: 'push them: `docker push node1:5000/devcoin/<name>` on node1, then `curl -s http://node1:5000/v2/_catalog`',
-    async run(lab) {
-      const r = await lab.exec('node1', 'curl -fs --max-time 3 http://node1:5000/v2/_catalog');
-      if (r.exitCode !== 0) return { ok: false, detail: 'node1:5000 does not answer' };
-      let repos: string[] = [];
-      try {
-        repos = JSON.parse(r.stdout).repositories ?? [];
-      } catch {
-        return { ok: false, detail: `not a catalog: ${r.stdout.slice(0, 60)}` };
-      }
-      const missing = REGISTRY_IMAGES.filter((i) => !repos.includes(i));
-      return { ok: missing.length === 0, detail: missing.length ? `missing ${missing.join(', ')}` : `${repos.length} repositories` };
-    },
+    run: registryHolds,
   },
   {
     id: 'pulled-on-node2',
     title: 'node2, which built nothing, has pulled node1:5000/devcoin/miner',
     hint: 'on node2: `docker run --rm node1:5000/devcoin/miner node /app/miner.js --bench 2`',
     async run(lab) {
-      const r = await lab.exec('node2', 'docker image inspect --format "{{.Id}}" node1:5000/devcoin/miner');
-      return { ok: r.exitCode === 0, detail: r.exitCode === 0 ? 'image present on node2' : 'node2 does not have it' };
+      // pulled, not built or tagged there: the image's repo digest is the one node1:5000 serves
+      const want = await manifestDigest(lab, 'devcoin/miner');
+      if (!want) return { ok: false, detail: 'node1:5000 has no devcoin/miner:latest to compare with' };
+      const r = await lab.exec('node2', `docker image inspect --format '{{join .RepoDigests " "}}' node1:5000/devcoin/miner:latest`);
+      if (r.exitCode !== 0) return { ok: false, detail: 'node2 does not have node1:5000/devcoin/miner:latest' };
+      const digests = r.stdout.trim().split(/\s+/).filter(Boolean);
+      const pulled = digests.includes(`node1:5000/devcoin/miner@${want}`);
+      return {
+        ok: pulled,
+        detail: pulled ? `pulled from node1:5000 (${want.slice(0, 19)}…)` : `node2's image was not pulled from node1:5000 (repo digests: ${digests.join(', ') || 'none: built or tagged on node2'})`,
+      };
     },
   },
   {
@@ -70,6 +81,8 @@ export async function catchUp(lab: Lab, progress: (t: string) => void) {
     'docker stack rm devcoin >/dev/null 2>&1; docker service rm registry >/dev/null 2>&1; ' +
       'docker node update --availability drain node5 >/dev/null',
   );
+  // the registry's volume outlives the service: an old one would hold images nobody pushed yet
+  await lab.exec('node1', 'for i in $(seq 30); do docker volume rm registry-data >/dev/null 2>&1 && break; docker volume inspect registry-data >/dev/null 2>&1 || break; sleep 1; done; true');
   progress('no image built or pulled from node1:5000 on any node');
   const names = (await lab.nodes()).map((n) => n.name);
   await Promise.all(

@@ -5,6 +5,7 @@ import type { Lab } from '../../src/lab/types.js';
 import { nodeNames, serviceState } from '../../src/chapters/swarm-state.js';
 import { replayChapter } from '../../src/chapters/replay.js';
 import { mining, runningNodes, stackServices } from '../../src/chapters/stack-state.js';
+import { registryKept } from '../../src/chapters/image-registry.js';
 
 export const checks: ChapterModule['checks'] = [
   {
@@ -15,12 +16,14 @@ export const checks: ChapterModule['checks'] = [
       const want: Record<string, number> = { redis: 1, api: 1, miner: 6, webui: 5 };
       const seen: string[] = [];
       let ok = true;
+      let converging = false;
       for (const [svc, n] of Object.entries(want)) {
         const s = await serviceState(lab, `devcoin_${svc}`);
         seen.push(`${svc} ${s.running}`);
         if (!s.exists || s.running !== n || (svc !== 'webui' && s.desired !== n)) ok = false;
+        converging ||= s.converging;
       }
-      return { ok, detail: seen.join(', ') };
+      return { ok, detail: seen.join(', '), converging };
     },
   },
   {
@@ -49,6 +52,7 @@ export const checks: ChapterModule['checks'] = [
     hint: 'ask `curl -s localhost:8080/api/stats` on node1 twice; if it does not answer, see `docker service logs devcoin_api`',
     run: (lab) => mining(lab, 'localhost:8080', 6),
   },
+  registryKept(),
 ];
 
 /** Chapter 5's end, by running chapter 5. */

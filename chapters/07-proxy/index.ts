@@ -3,32 +3,44 @@
 import type { ChapterModule } from '../../src/chapters/types.js';
 import type { Lab } from '../../src/lab/types.js';
 import { replayChapter } from '../../src/chapters/replay.js';
-import { apiGet, stackServices } from '../../src/chapters/stack-state.js';
-import { serviceState } from '../../src/chapters/swarm-state.js';
+import { apiGet, runningNodes, stackServices } from '../../src/chapters/stack-state.js';
+import { nodeNames, serviceState } from '../../src/chapters/swarm-state.js';
+import { registryKept } from '../../src/chapters/image-registry.js';
 
 /** The speed limit in stack/configs/miner-v2.yml */
 const V2_LIMIT = 500_000;
 
+/** Where the proxy image's HAProxy reads its configuration (images/proxy/Dockerfile, CMD). */
+const HAPROXY_CFG = '/usr/local/etc/haproxy/haproxy.cfg';
+
+function configsOf(spec: any): { name: string; target: string }[] {
+  return (spec?.TaskTemplate?.ContainerSpec?.Configs ?? []).map((c: { ConfigName?: string; File?: { Name?: string } }) => ({ name: c.ConfigName ?? '?', target: c.File?.Name ?? '?' }));
+}
+
 function configNames(spec: any): string[] {
-  return (spec?.TaskTemplate?.ContainerSpec?.Configs ?? []).map((c: { ConfigName?: string }) => c.ConfigName ?? '?');
+  return configsOf(spec).map((c) => c.name);
 }
 
 export const checks: ChapterModule['checks'] = [
   {
     id: 'proxy-routes',
-    title: 'the proxy on port 80 serves the web UI at / and the api at /api (on node1 and node4)',
+    title: 'on every node that runs a proxy, port 80 serves the web UI at / and the api at /api',
     hint: 'deploy proxy.dnsrr.yml; `docker service ps devcoin_proxy` and `docker service logs devcoin_proxy` show what it does',
     async run(lab) {
+      const s = await serviceState(lab, 'devcoin_proxy');
+      if (!s.exists) return { ok: false, detail: 'no service devcoin_proxy', converging: s.converging };
+      const on = [...(await runningNodes(lab, 'devcoin_proxy', await nodeNames(lab)))].sort();
+      if (!on.length) return { ok: false, detail: 'no proxy task runs', converging: s.converging };
       const seen: string[] = [];
       let ok = true;
-      for (const node of ['node1', 'node4']) {
+      for (const node of on) {
         const page = await lab.exec('node1', `curl -fs --max-time 3 http://${node}/`);
         const api = await apiGet(lab, `http://${node}/api/stats`);
         const good = /<title>DevCoin<\/title>/.test(page.stdout) && api?.status === 200 && typeof api.body?.coins === 'number';
         if (!good) ok = false;
         seen.push(`${node}: page ${page.exitCode === 0 ? 'ok' : 'no'}, api ${api?.status ?? 'no answer'}`);
       }
-      return { ok, detail: seen.join('; ') };
+      return { ok, detail: seen.join('; '), converging: s.converging };
     },
   },
   {
@@ -47,13 +59,16 @@ export const checks: ChapterModule['checks'] = [
   },
   {
     id: 'proxy-config',
-    title: "the proxy's haproxy.cfg is the Docker config devcoin-haproxy-v1",
-    hint: 'the proxy service of proxy.dnsrr.yml mounts it; see `docker service inspect --pretty devcoin_proxy`',
+    title: "the Docker config devcoin-haproxy-v1 is mounted where HAProxy reads its haproxy.cfg",
+    hint: 'the proxy service of proxy.dnsrr.yml mounts it at /usr/local/etc/haproxy/haproxy.cfg; see `docker service inspect --pretty devcoin_proxy`',
     async run(lab) {
       const s = await serviceState(lab, 'devcoin_proxy');
-      if (!s.exists) return { ok: false, detail: 'no service devcoin_proxy' };
-      const names = configNames(s.service?.Spec);
-      return { ok: names.includes('devcoin-haproxy-v1'), detail: names.length ? `configs: ${names.join(', ')}` : 'no config' };
+      if (!s.exists) return { ok: false, detail: 'no service devcoin_proxy', converging: s.converging };
+      const configs = configsOf(s.service?.Spec);
+      const mounted = configs.find((c) => c.name === 'devcoin-haproxy-v1');
+      if (!mounted) return { ok: false, detail: configs.length ? `configs: ${configs.map((c) => c.name).join(', ')}` : 'no config' };
+      const ok = mounted.target === HAPROXY_CFG;
+      return { ok, detail: ok ? `devcoin-haproxy-v1 at ${HAPROXY_CFG}` : `devcoin-haproxy-v1 mounted at ${mounted.target}, but HAProxy reads ${HAPROXY_CFG}` };
     },
   },
   {
@@ -70,10 +85,15 @@ export const checks: ChapterModule['checks'] = [
       return {
         ok: names.length === 1 && names[0] === 'devcoin-miner-v2' && reports.length > 0 && onV2 === reports.length,
         detail: `service configs: ${names.join(', ') || 'none'}; ${onV2}/${reports.length} live miners at ${V2_LIMIT.toLocaleString('en')} H/s`,
+        converging: s.converging,
       };
     },
   },
+  registryKept(),
 ];
+
+/** Chapter 7's promise that later chapters keep: one door. */
+export const oneDoor = checks.find((c) => c.id === 'one-door')!;
 
 /** Chapter 6's end, by running chapter 6 (no proxy yet, no configs). */
 export async function catchUp(lab: Lab, progress: (t: string) => void) {

@@ -6,6 +6,8 @@ import { replayChapter } from '../../src/chapters/replay.js';
 import { mining } from '../../src/chapters/stack-state.js';
 import { managerEngine, nodeOfTask, serviceState } from '../../src/chapters/swarm-state.js';
 import { redisPassword, passwordLeaks } from '../../src/chapters/secret-probe.js';
+import { registryKept } from '../../src/chapters/image-registry.js';
+import { oneDoor } from '../07-proxy/index.js';
 
 const USERS = ['devcoin_redis', 'devcoin_api', 'devcoin_miner'];
 
@@ -48,15 +50,20 @@ export const checks: ChapterModule['checks'] = [
   },
   {
     id: 'no-leak',
-    title: 'the password appears in no service or container inspect output and no service log',
+    title: "the password appears in no inspect output, service log, or process's argv or environment on any node",
     hint: 'pass the password only as a secret file (REDIS_PASSWORD_FILE), never with --env or on a command line; remove any such setting with `docker service update --env-rm`',
     async run(lab) {
       const password = await redisPassword(lab);
       if (!password) return { ok: false, detail: 'cannot read the secret inside the redis task (is it mounted?)' };
-      const leaks = await passwordLeaks(lab, password);
-      return { ok: leaks.length === 0, detail: leaks.length ? `found in: ${leaks.join(', ')}` : 'not found in inspect output or logs' };
+      const { leaks, unprobed } = await passwordLeaks(lab, password);
+      if (leaks.length) return { ok: false, detail: `found in: ${leaks.join(', ')}` };
+      if (unprobed.length) return { ok: false, detail: `could not probe: ${unprobed.join('; ')}` };
+      return { ok: true, detail: 'not found in inspect output, logs, or any process argv/environ' };
     },
   },
+  // what chapters 5 and 7 promised still holds
+  oneDoor,
+  registryKept(),
 ];
 
 /** Chapter 7's end, by running chapter 7 (no secret yet). */

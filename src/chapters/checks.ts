@@ -2,22 +2,35 @@
 // verify says "2/5 running", not just "failed".
 import type { Lab } from '../lab/types.js';
 import type { Check } from './types.js';
-import { managerEngine, serviceState, swarmNodes } from './swarm-state.js';
+import { managerEngine, managerStarting, serviceState, swarmNodes } from './swarm-state.js';
+
+/** The lab's planned managers and workers by name (node1-3 and node4-5 in the built-in lab). */
+async function plannedNames(lab: Lab, role: 'manager' | 'worker'): Promise<string[]> {
+  return (await lab.nodes()).filter((n) => n.plannedRole === role).map((n) => n.name).sort();
+}
+
+/** Node states that are still settling (a node just started or just stopped). */
+const unsettled = (n: { Status?: { State?: string }; ManagerStatus?: { Reachability?: string } }) =>
+  n.Status?.State === 'unknown' || n.ManagerStatus?.Reachability === 'unknown';
 
 export function managersWithLeader(expected: number, hint: string): Check {
   return {
     id: 'managers',
-    title: `${expected} managers reachable, one of them the leader`,
+    title: `${expected} managers reachable (the lab's planned managers), one of them the leader`,
     hint,
     async run(lab: Lab) {
       const nodes = await swarmNodes(lab);
-      if (!nodes.length) return { ok: false, detail: 'no manager answers (no swarm, or no leader)' };
+      if (!nodes.length) return { ok: false, detail: 'no manager answers (no swarm, or no leader)', converging: await managerStarting(lab) };
       const managers = nodes.filter((n) => n.Spec?.Role === 'manager');
       const reachable = managers.filter((n) => n.ManagerStatus?.Reachability === 'reachable');
       const leaders = managers.filter((n) => n.ManagerStatus?.Leader);
+      const names = managers.map((n) => n.Description?.Hostname ?? '?').sort();
+      const planned = (await plannedNames(lab, 'manager')).slice(0, expected);
+      const right = names.join(',') === planned.join(',');
       return {
-        ok: managers.length === expected && reachable.length === expected && leaders.length === 1,
-        detail: `${managers.length} managers, ${reachable.length} reachable, ${leaders.length} leader`,
+        ok: managers.length === expected && reachable.length === expected && leaders.length === 1 && right,
+        detail: `${managers.length} managers (${names.join(', ') || 'none'}${right ? '' : `; expected ${planned.join(', ')}`}), ${reachable.length} reachable, ${leaders.length} leader`,
+        converging: managers.some(unsettled),
       };
     },
   };
@@ -26,12 +39,19 @@ export function managersWithLeader(expected: number, hint: string): Check {
 export function workersReady(expected: number, hint: string): Check {
   return {
     id: 'workers',
-    title: `${expected} workers ready`,
+    title: `${expected} workers ready (the lab's planned workers)`,
     hint,
     async run(lab: Lab) {
       const workers = (await swarmNodes(lab)).filter((n) => n.Spec?.Role === 'worker');
       const ready = workers.filter((n) => n.Status?.State === 'ready');
-      return { ok: workers.length === expected && ready.length === expected, detail: `${ready.length}/${workers.length} workers ready` };
+      const names = workers.map((n) => n.Description?.Hostname ?? '?').sort();
+      const planned = (await plannedNames(lab, 'worker')).slice(0, expected);
+      const right = names.join(',') === planned.join(',');
+      return {
+        ok: workers.length === expected && ready.length === expected && right,
+        detail: `${ready.length}/${workers.length} workers ready (${names.join(', ') || 'none'}${right ? '' : `; expected ${planned.join(', ')}`})`,
+        converging: workers.some(unsettled),
+      };
     },
   };
 }
@@ -43,8 +63,8 @@ export function serviceRunning(name: string, replicas: number, hint: string): Ch
     hint,
     async run(lab: Lab) {
       const s = await serviceState(lab, name);
-      if (!s.exists) return { ok: false, detail: `no service ${name}` };
-      return { ok: s.desired === replicas && s.running === replicas, detail: `${s.running}/${s.desired} running` };
+      if (!s.exists) return { ok: false, detail: `no service ${name}`, converging: s.converging };
+      return { ok: s.desired === replicas && s.running === replicas, detail: `${s.running}/${s.desired} running`, converging: s.converging };
     },
   };
 }

@@ -12,6 +12,13 @@ const DIRECTIVE = /^<!--\s*([a-z-]+)(?:\s+([^:]*?))?\s*:\s*([\s\S]*?)\s*-->$/;
 
 export class ChapterFormatError extends Error {}
 
+/** What `<!-- lab: VERB NODE... -->` may do, with the words a note says while doing it. */
+export const LAB_VERBS = { stop: 'stopping', start: 'starting', kill: 'killing' } as const;
+export type LabVerb = keyof typeof LAB_VERBS;
+
+/** Every directive the parser knows (chapters/README.md documents each; a unit test holds them together). */
+export const DIRECTIVES = ['expect-fail', 'wait', 'lab', 'run', 'capture'] as const;
+
 export function parseChapter(text: string, file = 'README.md'): ParsedChapter {
   const lines = text.split('\n');
   const steps: Step[] = [];
@@ -46,9 +53,12 @@ export function parseChapter(text: string, file = 'README.md'): ParsedChapter {
         case 'wait':
           steps.push({ kind: 'directive', name: 'wait', node: words[0] ?? 'node1', arg: words[1] ?? '60', body });
           break;
-        case 'lab':
+        case 'lab': {
+          const [verb, ...nodes] = body.split(/\s+/);
+          if (!(verb in LAB_VERBS) || !nodes.length) throw new ChapterFormatError(`${file}: lab needs ${Object.keys(LAB_VERBS).join('/')} and node names, not "${body}"`);
           steps.push({ kind: 'directive', name: 'lab', body });
           break;
+        }
         case 'run':
           steps.push({ kind: 'directive', name: 'run', node: words[0] ?? 'node1', body });
           break;

@@ -4,6 +4,7 @@ import type { Lab } from '../lab/types.js';
 import { UserError } from '../errors.js';
 import type { Chapter, CommandStep, Step } from './types.js';
 import { nodeOfTask, until } from './swarm-state.js';
+import { LAB_VERBS, type LabVerb } from './markdown.js';
 
 export interface RunHooks {
   /** before a command is run; may type it out, ask, or say skip/quit */
@@ -78,9 +79,10 @@ async function runDirective(
     case 'lab': {
       const [verb, ...nodes] = step.body.split(/\s+/);
       if (!lab.canStopNodes) throw new UserError(`this chapter needs to ${verb} ${nodes.join(' ')}`, `${verb} those machines by hand, then run verify`);
-      hooks.onNote?.(`(${verb === 'stop' ? 'stopping' : verb === 'start' ? 'starting' : verb} ${nodes.join(' ')})`);
+      hooks.onNote?.(`(${LAB_VERBS[verb as LabVerb] ?? verb} ${nodes.join(' ')})`);
       if (verb === 'stop') await lab.stop(nodes);
       else if (verb === 'start') await lab.start(nodes);
+      else if (verb === 'kill') await lab.kill(nodes);
       else throw new StepFailed(`unknown lab action ${verb}`, '');
       return;
     }

@@ -14,30 +14,49 @@ export async function redisPassword(lab: Lab): Promise<string | undefined> {
   return r.exitCode === 0 && pw ? pw : undefined;
 }
 
+export interface LeakReport {
+  /** where the password was found */
+  leaks: string[];
+  /** probes that could not run or saw nothing at all: a leak there cannot be ruled out */
+  unprobed: string[];
+}
+
 /**
- * Where the password shows up: service inspect and logs (asked of node1), and container inspect
- * plus every process's argv and environment in each node's containers. The pattern reaches grep
- * through stdin and a file, so the password never sits in a process's argv during the probe.
+ * Where the password shows up: service inspect and logs (asked of node1), and on every node
+ * container inspect plus every process's argv and environment in its containers. The pattern
+ * reaches grep through stdin and a file, so the password never sits in a process's argv during
+ * the probe. A probe fails closed: a producer that exits non-zero or prints nothing at all is
+ * reported as unprobed, never as "no leak".
  */
-export async function passwordLeaks(lab: Lab, password: string, opts: { processes?: boolean } = {}): Promise<string[]> {
-  const found: string[] = [];
+export async function passwordLeaks(lab: Lab, password: string): Promise<LeakReport> {
+  const report: LeakReport = { leaks: [], unprobed: [] };
   const probe = async (node: string, what: string, producer: string) => {
-    // the password arrives on stdin and is parked in a 0600 file on the node's memory-only /run
+    // the password arrives on stdin and is parked in a 0600 file on the node's memory-only /run;
+    // the producer's output stays on that node, only its exit code and counts come back
     const r = await lab.exec(
       node,
-      `f=$(umask 077; mktemp /run/devcoin-probe.XXXXXX); cat > "$f"; (${producer}) 2>&1 | grep -c -F -f "$f"; rm -f "$f"`,
+      `f=$(umask 077; mktemp /run/devcoin-probe.XXXXXX) && o=$(umask 077; mktemp /run/devcoin-out.XXXXXX) || exit 9; ` +
+        `cat > "$f"; (${producer}) > "$o" 2>&1; rc=$?; n=$(grep -c -F -f "$f" "$o"); b=$(wc -c < "$o"); rm -f "$f" "$o"; echo "$rc $n $b"`,
       { stdin: password + '\n' },
-    );
-    if (Number(r.stdout.trim()) > 0) found.push(`${what} on ${node}`);
+    ).catch((err: Error) => ({ exitCode: -1, stdout: '', stderr: err.message }));
+    const m = /^(\d+) (\d+) (\d+)\s*$/.exec(r.stdout.trim());
+    if (r.exitCode !== 0 || !m) return report.unprobed.push(`${what} on ${node} (the probe did not run: ${(r.stderr || r.stdout).trim().split('\n')[0] || `exit ${r.exitCode}`})`);
+    const [rc, hits, bytes] = m.slice(1).map(Number);
+    if (hits > 0) report.leaks.push(`${what} on ${node}`);
+    else if (rc !== 0) report.unprobed.push(`${what} on ${node} (exit ${rc})`);
+    else if (bytes === 0) report.unprobed.push(`${what} on ${node} (no output to search)`);
   };
-  await probe('node1', 'docker service inspect', 'docker service inspect $(docker service ls -q)');
-  await probe('node1', 'service logs', `for s in $(docker service ls --filter label=com.docker.stack.namespace=devcoin -q); do docker service logs --raw --tail 2000 $s; done`);
+  await probe('node1', 'docker service inspect', 'ids=$(docker service ls -q) && [ -n "$ids" ] && docker service inspect $ids');
+  await probe('node1', 'service logs', `ids=$(docker service ls --filter label=com.docker.stack.namespace=devcoin -q) && [ -n "$ids" ] || exit 1; for s in $ids; do docker service logs --raw --tail 2000 $s || exit 1; done`);
   const nodes = (await lab.nodes()).filter((n) => n.state === 'running').map((n) => n.name);
   for (const node of nodes) {
-    await probe(node, 'docker inspect', 'ids=$(docker ps -aq); [ -n "$ids" ] && docker inspect $ids');
-    if (opts.processes) {
-      await probe(node, 'process argv/environ', `for c in $(docker ps -q); do docker exec $c sh -c 'cat /proc/[0-9]*/cmdline /proc/[0-9]*/environ 2>/dev/null | tr "\\0" "\\n"'; done`);
-    }
+    await probe(node, 'docker inspect', 'ids=$(docker ps -aq) && [ -n "$ids" ] && docker inspect $ids');
+    // every process of every running container: its command line and its environment
+    await probe(
+      node,
+      'process argv/environ',
+      `ids=$(docker ps -q) || exit 1; [ -n "$ids" ] || { echo "no container"; exit 0; }; for c in $ids; do docker exec -u 0 $c sh -c 'for p in /proc/[0-9]*; do cat $p/cmdline $p/environ 2>/dev/null; echo; done | tr "\\0" "\\n"; test -r /proc/1/environ' || exit 1; done`,
+    );
   }
-  return found;
+  return report;
 }

@@ -35,17 +35,25 @@ export async function apiGet(lab: Lab, url: string): Promise<{ status: number; b
   }
 }
 
+/** A coin stored this recently proves the count is growing now (difficulty 5: one every few seconds). */
+export const FRESH_COIN_MS = 30_000;
+
 /**
- * The api, through `base` (host:port seen from node1), reports `miners` miners and hashes done
- * in the last 10 s: the rate is a sum over per-second counts in Redis, so above zero means the
- * counts are rising now (one read, no waiting between two samples).
+ * The api, through `base` (host:port seen from node1), reports `miners` miners hashing in the
+ * last 10 s (a sum over per-second counts in Redis: one read, no waiting between two samples),
+ * and the coin count growing: the newest coin was stored within FRESH_COIN_MS of the api's clock.
  */
 export async function mining(lab: Lab, base: string, miners: number): Promise<CheckResult> {
   const s = await apiGet(lab, `http://${base}/api/stats`);
   if (!s || s.status !== 200) return { ok: false, detail: `http://${base}/api/stats answers ${s?.status ?? 'nothing'}` };
   const rate = Number(s.body.hashRate10s);
+  const c = await apiGet(lab, `http://${base}/api/coins?limit=1`);
+  const newest = Array.isArray(c?.body) ? (c!.body[0] as { time?: number } | undefined) : undefined;
+  const age = newest?.time ? Number(s.body.time) - newest.time : undefined;
+  const growing = age !== undefined && age < FRESH_COIN_MS;
+  const last = age === undefined ? 'no coin stored yet' : `newest coin ${Math.max(0, Math.round(age / 1000))} s old`;
   return {
-    ok: s.body.miners === miners && rate > 0,
-    detail: `${s.body.miners} miners, ${s.body.coins} coins, ${rate.toLocaleString('en')} H/s over the last 10 s`,
+    ok: s.body.miners === miners && rate > 0 && growing,
+    detail: `${s.body.miners} miners, ${s.body.coins} coins (${last}), ${rate.toLocaleString('en')} H/s over the last 10 s`,
   };
 }

@@ -14,8 +14,11 @@ export interface SwarmNode {
 export interface SwarmTask {
   ID: string;
   NodeID?: string;
+  Slot?: number;
   DesiredState?: string;
-  Status?: { State?: string; Err?: string; ContainerStatus?: { ContainerID?: string } };
+  CreatedAt?: string;
+  Status?: { State?: string; Err?: string; Timestamp?: string; ContainerStatus?: { ContainerID?: string } };
+  Spec?: { ContainerSpec?: { Image?: string } };
 }
 export interface SwarmService {
   ID: string;
@@ -25,6 +28,7 @@ export interface SwarmService {
     TaskTemplate?: { ContainerSpec?: { Image?: string } };
     EndpointSpec?: { Mode?: string; Ports?: { PublishedPort?: number; PublishMode?: string }[] };
   };
+  UpdateStatus?: { State?: string; Message?: string };
 }
 
 async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
@@ -68,6 +72,15 @@ async function findManager(lab: Lab): Promise<Docker | undefined> {
   return undefined;
 }
 
+/**
+ * No manager answers, but a manager's node is running: it may be electing a leader or its
+ * engine may be starting (seconds after `lab start`), so the answer can change by itself.
+ */
+export async function managerStarting(lab: Lab): Promise<boolean> {
+  const nodes = await lab.nodes().catch(() => []);
+  return nodes.some((n) => n.plannedRole === 'manager' && n.state === 'running');
+}
+
 export async function swarmNodes(lab: Lab): Promise<SwarmNode[]> {
   const m = await managerEngine(lab);
   return m ? ((await m.listNodes()) as SwarmNode[]) : [];
@@ -80,17 +93,25 @@ export interface ServiceState {
   running: number;
   tasks: SwarmTask[];
   service?: SwarmService;
+  /** Swarm is still moving towards the spec (tasks on their way to running, an update going
+   * on): a failing check on it may pass by itself in a moment, so verify waits */
+  converging: boolean;
 }
+
+/** Task states on the way to running. */
+const STARTING = new Set(['new', 'pending', 'assigned', 'accepted', 'preparing', 'ready', 'starting']);
 
 export async function serviceState(lab: Lab, name: string): Promise<ServiceState> {
   const m = await managerEngine(lab);
-  if (!m) return { exists: false, desired: 0, running: 0, tasks: [] };
+  if (!m) return { exists: false, desired: 0, running: 0, tasks: [], converging: await managerStarting(lab) };
   const services = (await m.listServices({ filters: { name: [name] } })) as SwarmService[];
   const service = services.find((s) => s.Spec?.Name === name);
-  if (!service) return { exists: false, desired: 0, running: 0, tasks: [] };
+  if (!service) return { exists: false, desired: 0, running: 0, tasks: [], converging: false };
   const tasks = (await m.listTasks({ filters: { service: [name] } })) as SwarmTask[];
   const replicated = service.Spec?.Mode?.Replicated?.Replicas;
   const running = tasks.filter((t) => t.Status?.State === 'running' && t.DesiredState === 'running').length;
+  const starting = tasks.some((t) => t.DesiredState === 'running' && STARTING.has(t.Status?.State ?? ''));
+  const updating = ['updating', 'rollback_started'].includes(service.UpdateStatus?.State ?? '');
   return {
     exists: true,
     image: service.Spec?.TaskTemplate?.ContainerSpec?.Image,
@@ -98,6 +119,7 @@ export async function serviceState(lab: Lab, name: string): Promise<ServiceState
     running,
     tasks,
     service,
+    converging: starting || updating,
   };
 }
 

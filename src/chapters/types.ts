@@ -4,8 +4,10 @@ import type { Lab } from '../lab/types.js';
 
 export interface CheckResult {
   ok: boolean;
-  /** what was seen, e.g. "3/5 running" */
+  /** what was seen, e.g. "3/5 running": why it fails, when it does */
   detail?: string;
+  /** the state may still change by itself (Swarm converging): verify waits for it */
+  converging?: boolean;
 }
 
 export interface Check {

@@ -1,7 +1,7 @@
-// verify: every check of a chapter, retried until all pass or the time is up (Swarm converges
-// over seconds, and a student runs verify right after typing the last command).
+// verify: every check of a chapter, retried while the swarm is still converging (a student runs
+// verify right after typing the last command), but not for long when the state is plainly wrong.
 import type { Lab } from '../lab/types.js';
-import type { Chapter } from './types.js';
+import type { Chapter, CheckResult } from './types.js';
 
 export interface CheckOutcome {
   id: string;
@@ -11,20 +11,48 @@ export interface CheckOutcome {
   hint?: string;
 }
 
-export async function verifyChapter(lab: Lab, chapter: Chapter, timeoutMs = 30_000): Promise<CheckOutcome[]> {
-  const end = Date.now() + timeoutMs;
+/**
+ * How long a failing state that nothing marks as converging, and whose details do not change,
+ * is watched before verify says so. Counts and rates in a detail may move (a rate over 10 s
+ * builds up), so the comparison ignores numbers; what a check reports as converging (tasks
+ * starting, an update going on, a manager electing) keeps verify waiting up to the timeout.
+ */
+export const SETTLE_MS = 7000;
+
+/** A failing result's shape without its numbers: "3/5 running" and "4/5 running" look alike. */
+function shapeOf(failing: (CheckOutcome & { converging?: boolean })[]): string {
+  return JSON.stringify(failing.map((r) => [r.id, (r.detail ?? '').replace(/[\d.,]+/g, '#')]));
+}
+
+export async function runCheck(lab: Lab, check: Chapter['module']['checks'][number]): Promise<CheckResult> {
+  try {
+    return await check.run(lab);
+  } catch (err) {
+    // a probe that could not run is a failure, and says why
+    return { ok: false, detail: `could not check: ${(err as Error).message.split('\n')[0]}` };
+  }
+}
+
+export async function verifyChapter(lab: Lab, chapter: Chapter, timeoutMs = 30_000, settleMs = SETTLE_MS): Promise<CheckOutcome[]> {
+  const start = Date.now();
+  const end = start + timeoutMs;
+  let lastShape = '';
+  let stableSince = start;
   for (;;) {
-    const results: CheckOutcome[] = [];
+    const results: (CheckOutcome & { converging?: boolean })[] = [];
     for (const check of chapter.module.checks) {
-      let r;
-      try {
-        r = await check.run(lab);
-      } catch (err) {
-        r = { ok: false, detail: (err as Error).message.split('\n')[0] };
-      }
-      results.push({ id: check.id, title: check.title, ok: r.ok, detail: r.detail, hint: r.ok ? undefined : check.hint });
+      const r = await runCheck(lab, check);
+      results.push({ id: check.id, title: check.title, ok: r.ok, detail: r.detail, hint: r.ok ? undefined : check.hint, converging: !r.ok && !!r.converging });
     }
-    if (results.every((r) => r.ok) || Date.now() > end) return results;
+    const strip = () => results.map(({ converging: _c, ...o }) => o);
+    const failing = results.filter((r) => !r.ok);
+    if (!failing.length || Date.now() > end) return strip();
+    const shape = shapeOf(failing);
+    if (shape !== lastShape) {
+      stableSince = lastShape === '' ? start : Date.now();
+      lastShape = shape;
+    }
+    if (!failing.some((r) => r.converging) && Date.now() - stableSince >= settleMs) return strip();
     await new Promise((r) => setTimeout(r, 1000));
   }
 }

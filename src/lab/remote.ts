@@ -250,6 +250,10 @@ export class RemoteLab implements Lab {
     throw new UserError(`the nodes of lab ${this.name} are real machines`, 'stop them yourself');
   }
 
+  async kill(): Promise<void> {
+    throw new UserError(`the nodes of lab ${this.name} are real machines`, 'stop them yourself');
+  }
+
   async start(nodes: string[]): Promise<void> {
     const down = (await this.nodes()).filter((n) => nodes.includes(n.name) && n.state !== 'running');
     if (down.length) throw new UserError(`${down.map((n) => n.name).join(', ')} not answering`, 'start those machines (and their Docker engines) yourself');

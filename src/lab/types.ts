@@ -30,5 +30,7 @@ export interface Lab {
   /** A dockerode client talking to that node's engine (TLS for the built-in lab). */
   engine(node: string): Promise<Docker>;
   stop(nodes: string[]): Promise<void>;
+  /** a machine losing its power: no clean shutdown */
+  kill(nodes: string[]): Promise<void>;
   start(nodes: string[]): Promise<void>;
 }

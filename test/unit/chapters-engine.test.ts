@@ -178,7 +178,7 @@ describe('verify', () => {
     const r = await verifyChapter(fakeLab(() => ({ exitCode: 0, stdout: '', stderr: '' })), c, 0);
     expect(r).toEqual([
       { id: 'never', title: 'never', ok: false, detail: '0/5', hint: 'look here' },
-      { id: 'boom', title: 'boom', ok: false, detail: 'engine gone', hint: 'h2' },
+      { id: 'boom', title: 'boom', ok: false, detail: 'could not check: engine gone', hint: 'h2' },
     ]);
   });
 });
