@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { Output } from '../ui/output.js';
 import { ExitCode, UserError } from '../errors.js';
+import { discoverHostEndpoint } from '../docker/engine.js';
 
 export interface GlobalOptions {
   json?: boolean;
@@ -31,6 +32,11 @@ export function contextOf(cmd: Command): Context {
     );
   }
   const out = new Output({ json: g.json, verbose: g.verbose });
+  // which engine runs the labs, and why: a shell after `lab env node1` points DOCKER_HOST at a node
+  if (g.verbose) {
+    const ep = discoverHostEndpoint();
+    out.debug(`host engine: ${ep.host} (${ep.source})`);
+  }
   return {
     out,
     lab,

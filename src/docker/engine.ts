@@ -5,10 +5,11 @@
 // DOCKER_HOST, then DOCKER_CONTEXT / the current docker context, then the usual sockets.
 import Docker from 'dockerode';
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve, sep } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
+import { configDir, labDir } from '../paths.js';
 
 export interface TlsFiles {
   ca: string;
@@ -63,8 +64,95 @@ function currentContextName(): string | undefined {
   }
 }
 
+/**
+ * What `lab up` remembers of the engine that runs a lab (labs/<lab>/host.json): its endpoint,
+ * and the host ports of the lab's nodes. A shell where `eval "$(devcoin-workshop lab env
+ * node1)"` ran points DOCKER_HOST at node1; the CLI must still find the engine that runs the
+ * lab, not look for the lab inside node1.
+ */
+export interface HostRecord {
+  host: string;
+  tls?: TlsFiles;
+  source: string;
+  /** 127.0.0.1 ports of the lab's nodes (their TLS engines) */
+  ports: number[];
+}
+
+function hostRecordFile(lab: string): string {
+  return join(labDir(lab), 'host.json');
+}
+
+export function rememberHost(lab: string, ep: Endpoint, ports: number[]): void {
+  const file = hostRecordFile(lab);
+  mkdirSync(labDir(lab), { recursive: true });
+  const rec: HostRecord = { host: ep.host, tls: ep.tls, source: ep.source, ports: [...new Set(ports)].sort((a, b) => a - b) };
+  // written whole or not at all: a reader never sees half a file
+  writeFileSync(`${file}.tmp`, JSON.stringify(rec, null, 2) + '\n', { mode: 0o600 });
+  renameSync(`${file}.tmp`, file);
+}
+
+export function forgetHost(lab: string): void {
+  rmSync(hostRecordFile(lab), { force: true });
+}
+
+function readHostRecords(): Map<string, HostRecord> {
+  const out = new Map<string, HostRecord>();
+  const labs = join(configDir(), 'labs');
+  let names: string[] = [];
+  try {
+    names = readdirSync(labs);
+  } catch {
+    return out;
+  }
+  for (const name of names) {
+    try {
+      const rec = JSON.parse(readFileSync(hostRecordFile(name), 'utf8')) as HostRecord;
+      if (typeof rec.host === 'string' && Array.isArray(rec.ports)) out.set(name, rec);
+    } catch {
+      /* no record (an older lab, or a connected one) */
+    }
+  }
+  return out;
+}
+
+/**
+ * The lab whose node a DOCKER_HOST points at, when it is one this tool handed out (`lab env`):
+ * its certificates lie under our labs folder, or its 127.0.0.1 port is one of a lab's nodes.
+ */
+export function labOfDockerHost(env: NodeJS.ProcessEnv = process.env): { lab: string; record?: HostRecord } | undefined {
+  if (!env.DOCKER_HOST) return undefined;
+  const labsDir = resolve(configDir(), 'labs') + sep;
+  const records = readHostRecords();
+  if (env.DOCKER_CERT_PATH && resolve(env.DOCKER_CERT_PATH).startsWith(labsDir)) {
+    const lab = resolve(env.DOCKER_CERT_PATH).slice(labsDir.length).split(sep)[0];
+    return { lab, record: records.get(lab) };
+  }
+  let url: URL;
+  try {
+    url = new URL(env.DOCKER_HOST);
+  } catch {
+    return undefined;
+  }
+  if (url.protocol !== 'tcp:' || !['127.0.0.1', 'localhost'].includes(url.hostname)) return undefined;
+  for (const [lab, rec] of records) if (rec.ports.includes(Number(url.port))) return { lab, record: rec };
+  return undefined;
+}
+
+const WITHOUT_DOCKER_HOST = (env: NodeJS.ProcessEnv): NodeJS.ProcessEnv => {
+  const { DOCKER_HOST: _h, DOCKER_TLS_VERIFY: _v, DOCKER_CERT_PATH: _c, ...rest } = env;
+  return rest;
+};
+
 /** Where the host engine should be, without connecting. */
 export function discoverHostEndpoint(env: NodeJS.ProcessEnv = process.env): Endpoint {
+  const own = labOfDockerHost(env);
+  if (own) {
+    // DOCKER_HOST is a lab node (lab env): the host is the engine that runs that lab
+    const why = `DOCKER_HOST points at a node of lab ${own.lab} (lab env)`;
+    if (own.record) return { host: own.record.host, tls: own.record.tls, source: `the engine that runs lab ${own.lab}, remembered at lab up; ${why}` };
+    const ep = discoverHostEndpoint(WITHOUT_DOCKER_HOST(env));
+    return { ...ep, source: `${ep.source}; ${why}` };
+  }
   if (env.DOCKER_HOST) {
     const certPath = env.DOCKER_CERT_PATH || dockerConfigDir();
     const tls =
@@ -88,6 +176,16 @@ export function discoverHostEndpoint(env: NodeJS.ProcessEnv = process.env): Endp
   ].filter(Boolean);
   const found = candidates.find((p) => existsSync(p));
   return { host: `unix://${found ?? '/var/run/docker.sock'}`, source: found ? 'socket' : 'default socket' };
+}
+
+/**
+ * The environment for a docker CLI child process that must talk to `ep` whatever the user's
+ * shell points at (e.g. `lab shell` after `lab env node1`).
+ */
+export function dockerCliEnv(ep: Endpoint, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const { DOCKER_HOST: _h, DOCKER_TLS_VERIFY: _v, DOCKER_CERT_PATH: _c, DOCKER_CONTEXT: _x, ...rest } = env;
+  if (!ep.tls) return { ...rest, DOCKER_HOST: ep.host };
+  return { ...rest, DOCKER_HOST: ep.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(ep.tls.ca) };
 }
 
 /** A dockerode client for an endpoint (no connection is made yet). */

@@ -1,7 +1,7 @@
 // The built-in lab: Docker engines in containers on the host engine, on one labelled bridge
 // network with static addresses, TLS on 2376 published on 127.0.0.1 only, and a hub.
 import type Docker from 'dockerode';
-import { hostEngine, clientFor, type Engine } from '../docker/engine.js';
+import { hostEngine, clientFor, forgetHost, rememberHost, type Engine } from '../docker/engine.js';
 import { execIn, type ExecOptions, type ExecResult } from '../docker/exec.js';
 import { dindHostConfig } from '../docker/dind.js';
 import { imageExists } from '../docker/build.js';
@@ -344,6 +344,8 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   const labObj = new DindLab(lab, host);
   progress('waiting for the engines (TLS)');
   const cs = await containersWith(docker, { [LAB_LABEL]: lab, [KIND_LABEL]: 'node' });
+  // a shell pointed at a node (lab env) still finds this engine as the lab's host
+  rememberHost(lab, host.endpoint, cs.map((c) => Number(c.Labels[PORT_LABEL])));
   await Promise.all(cs.map((c) => waitForEngine(labObj, c.Labels[NODE_LABEL], c.Id)));
 
   progress('seeding the hub');
@@ -356,6 +358,7 @@ export async function labDown(lab: string): Promise<{ containers: number; volume
   const host = await hostEngine();
   const removed = await removeLabelled(host.docker, { [LAB_LABEL]: lab });
   removeCerts(lab);
+  forgetHost(lab);
   return removed;
 }
 

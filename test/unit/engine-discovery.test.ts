@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { discoverHostEndpoint, contextEndpoint, engineError, connect } from '../../src/docker/engine.js';
+import { discoverHostEndpoint, contextEndpoint, engineError, connect, rememberHost, forgetHost, dockerCliEnv } from '../../src/docker/engine.js';
 import { UserError, ExitCode } from '../../src/errors.js';
 
 describe('host engine discovery', () => {
@@ -59,5 +59,46 @@ describe('host engine discovery', () => {
     const err = engineError({ host: 'unix:///var/run/docker.sock', source: 'socket' }, Object.assign(new Error('x'), { code: 'EACCES' }));
     expect(err.message).toMatch(/not allowed/);
     expect(err.hint).toMatch(/docker group/);
+  });
+
+  describe('a shell pointed at a lab node (eval "$(devcoin-workshop lab env node1)")', () => {
+    let home: string;
+    beforeEach(() => {
+      home = mkdtempSync(join(tmpdir(), 'devcoin-home-'));
+      process.env.DEVCOIN_HOME = home;
+    });
+    afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+    it('finds the engine that runs the lab by the certificates lab env gave, and says why', () => {
+      rememberHost('room', { host: 'unix:///srv/docker.sock', source: 'socket' }, [40001, 40002]);
+      const env = { DOCKER_HOST: 'tcp://127.0.0.1:40001', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: join(home, 'labs', 'room', 'certs', 'client') };
+      const ep = discoverHostEndpoint(env);
+      expect(ep.host).toBe('unix:///srv/docker.sock');
+      expect(ep.source).toMatch(/the engine that runs lab room.*DOCKER_HOST points at a node of lab room/);
+    });
+
+    it('recognises a node by its port even with certificates copied elsewhere', () => {
+      rememberHost('room', { host: 'unix:///srv/docker.sock', source: 'socket' }, [40001, 40002]);
+      expect(discoverHostEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:40002', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/tmp/x' }).host).toBe('unix:///srv/docker.sock');
+      // another port is somebody else's engine: DOCKER_HOST is obeyed
+      expect(discoverHostEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:40009' }).host).toBe('tcp://127.0.0.1:40009');
+    });
+
+    it('without a record (an older lab), ignores the lab node and discovers the host as usual', () => {
+      const ep = discoverHostEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:40001', DOCKER_CERT_PATH: join(home, 'labs', 'old', 'certs', 'client') });
+      expect(ep.host.startsWith('unix://')).toBe(true);
+      expect(ep.source).toMatch(/DOCKER_HOST points at a node of lab old/);
+    });
+
+    it('forgets the lab at lab down', () => {
+      rememberHost('room', { host: 'unix:///srv/docker.sock', source: 'socket' }, [40001]);
+      forgetHost('room');
+      expect(discoverHostEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:40001' }).host).toBe('tcp://127.0.0.1:40001');
+    });
+
+    it('gives a docker CLI child the host engine, not the shell\'s DOCKER_HOST', () => {
+      const env = dockerCliEnv({ host: 'unix:///srv/docker.sock', source: 'socket' }, { DOCKER_HOST: 'tcp://127.0.0.1:40001', DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: '/c', PATH: '/bin' });
+      expect(env).toEqual({ DOCKER_HOST: 'unix:///srv/docker.sock', PATH: '/bin' });
+    });
   });
 });
