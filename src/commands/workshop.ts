@@ -72,6 +72,16 @@ export function stepFailure(err: unknown, chapter: Chapter): never {
   throw err;
 }
 
+/**
+ * A number of seconds above 0, written as digits (`30`, `2.5`); anything else is one line and
+ * exit 2. (Number("abc") is NaN, and a deadline of NaN is never reached: verify waited forever.)
+ */
+export function seconds(value: string, option: string): number {
+  const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
+  if (!(n > 0)) throw new UserError(`${option} must be a number of seconds above 0 (not "${value}")`, `e.g. ${option} 30`, ExitCode.usage);
+  return n;
+}
+
 export function registerWorkshop(program: Command): void {
   program
     .command('list')
@@ -153,9 +163,10 @@ export function registerWorkshop(program: Command): void {
     .description('check the real state of the lab against the chapter (exit 0 when all pass)')
     .action(
       action(async (ctx, name: string | undefined, opts: { timeout: string }) => {
+        const timeout = seconds(opts.timeout, '--timeout');
         const c = await pick(ctx, name);
         const lab = await openLab(ctx.lab);
-        const results = await ctx.out.step(`verify ${c.slug}`, () => verifyChapter(lab, c, Number(opts.timeout) * 1000));
+        const results = await ctx.out.step(`verify ${c.slug}`, () => verifyChapter(lab, c, timeout * 1000));
         const ok = results.every((r) => r.ok);
         ctx.out.data({ chapter: c.slug, ok, checks: results });
         printChecks(ctx, results);

@@ -3,9 +3,10 @@
 import { describe, it, expect, afterAll } from 'vitest';
 import Docker from 'dockerode';
 import { execa } from 'execa';
-import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { bin, cli, errorLines, tempHome } from '../helpers/cli.js';
+import { bin, cli, errorLines, fakeLabNode, tempHome } from '../helpers/cli.js';
 import { IMAGES } from '../../src/images/catalog.js';
 
 const host = new Docker({ socketPath: '/var/run/docker.sock' });
@@ -91,5 +92,36 @@ describe('bad input, refused in one line', () => {
     expect(r.exitCode).toBe(1);
     oneLine(r, /lab ciold was made by another version of devcoin-workshop — remove it with `devcoin-workshop lab down --lab ciold`/);
     expect((await c.inspect()).State.Running).toBe(true);
+  });
+
+  it('verify --timeout that is not a number of seconds: exit 2 at once (it waited forever)', async () => {
+    // a lab that is up (a stand-in node), so verify would get as far as waiting for its checks
+    const home = tempHome();
+    made.push(await fakeLabNode('citimeout', home));
+    for (const bad of ['abc', '0', '-5', '', '1e3x', 'Infinity']) {
+      const r = await cli(['--lab', 'citimeout', 'verify', '--timeout', bad], { DEVCOIN_HOME: home }, 30_000);
+      expect(r.timedOut, `--timeout "${bad}" hung`).toBe(false);
+      expect(r.exitCode, `--timeout "${bad}"`).toBe(2);
+      oneLine(r, /--timeout must be a number of seconds above 0 .* — e\.g\. --timeout 30/);
+      expect(r.stdout).toBe('');
+    }
+  });
+
+  it('lab shell without a docker CLI on this machine: one line that says so, not exit 0', async () => {
+    const home = tempHome();
+    made.push(await fakeLabNode('cishell', home));
+    // a terminal (lab shell needs one) and a PATH where no docker is
+    const emptyBin = mkdtempSync(join(tmpdir(), 'devcoin-nobin-'));
+    const script = (await execa('sh', ['-c', 'command -v script'])).stdout.trim(); // util-linux
+    const r = await execa(script, ['-qefc', `${process.execPath} ${bin} --lab cishell lab shell node1`, '/dev/null'], {
+      reject: false,
+      timeout: 60_000,
+      stdin: 'ignore',
+      env: { NO_COLOR: '1', DEVCOIN_HOME: home, PATH: emptyBin, SHELL: '/bin/sh' },
+    });
+    const out = String(r.stdout).replace(/\r/g, '');
+    expect(r.exitCode, out).not.toBe(0);
+    expect(r.exitCode, out).toBe(1);
+    oneLine({ stdout: '', stderr: out }, /lab shell needs the docker CLI on this machine, and it is not installed \(or not on PATH\) — install it .*or use `devcoin-workshop --lab cishell lab exec node1 -- <command>`/);
   });
 });
