@@ -127,11 +127,19 @@ export function registerLab(program: Command): void {
         if (!process.stdin.isTTY) throw new UserError('lab shell needs a terminal', `use: devcoin-workshop lab exec ${node} -- <command>`, ExitCode.usage);
         const state = (await l.nodes()).find((n) => n.name === node)?.state;
         if (state !== 'running') throw new UserError(`${node} is stopped`, `devcoin-workshop lab start ${node}`);
-        const r =
+        const r = (
           l.provider === 'remote'
             ? await (l as RemoteLab).interactiveShell(node)
-            : await execa('docker', ['exec', '-it', '-w', '/workshop', containerName(ctx.lab, node), 'bash'], { stdio: 'inherit', reject: false });
-        return r.exitCode ?? 0;
+            : await execa('docker', ['exec', '-it', '-w', '/workshop', containerName(ctx.lab, node), 'bash'], { stdio: 'inherit', reject: false })
+        ) as { exitCode?: number; code?: string; signal?: string; shortMessage?: string };
+        if (r.exitCode !== undefined) return r.exitCode;
+        // no exit code: the docker CLI did not run at all, or was ended by a signal
+        const exec = `devcoin-workshop${ctx.lab === 'devcoin' ? '' : ` --lab ${ctx.lab}`} lab exec ${node} -- <command>`;
+        if (r.code === 'ENOENT') {
+          throw new UserError('lab shell needs the docker CLI on this machine, and it is not installed (or not on PATH)', `install it (Docker Engine, or the docker-ce-cli package), or use \`${exec}\``);
+        }
+        if (r.signal) throw new UserError(`the shell on ${node} was ended by ${r.signal}`, `open it again, or use \`${exec}\``);
+        throw new UserError(`the shell on ${node} could not start: ${(r.shortMessage ?? 'no exit code').split('\n')[0]}`, `use \`${exec}\``);
       }),
     );
 
