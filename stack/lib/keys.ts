@@ -7,12 +7,14 @@ export const KEY = {
   coins: 'devcoin:coins',
   /** total hashes ever reported */
   hashTotal: 'devcoin:hashes:total',
+  /** the sequence number of the last hash report one miner run had applied: a replayed report is a no-op */
+  hashReport: (writer: string) => `devcoin:hashes:applied:${writer}`,
   /** hashes done during one wall-clock second (epoch seconds), expiring */
   hashBucket: (second: number) => `devcoin:hashes:${second}`,
   /** a live miner's report; expires so a stopped miner vanishes */
   miner: (id: string) => `devcoin:miner:${id}`,
   minerPattern: 'devcoin:miner:*',
-  /** marker that a coin hash was already stored (a retried write must not count twice) */
+  /** marker that a coin hash was already stored, holding the miner run that stored it (a retried write must not count twice) */
   seen: (hash: string) => `devcoin:seen:${hash}`,
 } as const;
 

@@ -1,11 +1,20 @@
-// The miner's pure parts: the proof of work and its config file. No Redis, no engine.
-import { describe, expect, it } from 'vitest';
+// The miner's parts: the proof of work, its config file, and its writes to Redis against a
+// fake Redis that does what the miner's two scripts do (the real scripts run on a real Redis
+// in test/integration/20-stack-redis.test.ts). No engine.
+import { describe, expect, it, vi } from 'vitest';
 import { hash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PowSearch, isValidCoin, leadingZeros, benchmark } from '../../stack/miner/src/pow.js';
 import { ConfigWatcher, DEFAULT_CONFIG, parseConfig, ConfigError } from '../../stack/miner/src/config.js';
+import { Miner, STORE_COIN, ADD_HASHES, STOP_GRACE_MS } from '../../stack/miner/src/miner.js';
+import { readdirSync, readFileSync } from 'node:fs';
+import { parse as parseYaml } from 'yaml';
+import { stackDir } from '../../src/paths.js';
+import { HashLoop, giveSlot, newGate } from '../../stack/miner/src/loop.js';
+import { KEY } from '../../stack/lib/keys.js';
+import type { Redis } from 'ioredis';
 
 describe('proof of work', () => {
   it('every coin found has the difficulty and re-hashes to itself', () => {
@@ -112,5 +121,230 @@ describe('miner config', () => {
     const gone = new ConfigWatcher(join(dir, 'absent.yml'), () => {}, (m) => logs.push(m));
     expect(gone.current).toEqual(DEFAULT_CONFIG);
     expect(logs.at(-1)).toMatch(/cannot read .*absent\.yml \(ENOENT\); using defaults/);
+  });
+});
+
+/** What Redis does with the miner's commands and scripts, with its faults: down (every command
+ * fails at once, as with ioredis's offline queue off) and lost replies (the write is applied,
+ * then the miner sees a timeout). */
+class FakeRedis {
+  kv = new Map<string, string>();
+  coins: string[] = [];
+  down = false;
+  lostReplies = 0;
+  on(): this {
+    return this;
+  }
+  private incrby(key: string, n: number): number {
+    const v = Number(this.kv.get(key) ?? 0) + n;
+    this.kv.set(key, String(v));
+    return v;
+  }
+  num(key: string): number {
+    return Number(this.kv.get(key) ?? 0);
+  }
+  private check(): void {
+    if (this.down) throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
+  }
+  private reply<T>(r: T): T {
+    if (this.lostReplies > 0) {
+      this.lostReplies--;
+      throw new Error('Command timed out');
+    }
+    return r;
+  }
+  async eval(script: string, numKeys: number, ...args: string[]): Promise<unknown> {
+    this.check();
+    const keys = args.slice(0, numKeys);
+    const argv = args.slice(numKeys);
+    if (script === STORE_COIN) {
+      const owner = this.kv.get(keys[0]);
+      if (owner !== undefined) return this.reply([0, owner]);
+      this.kv.set(keys[0], argv[2]);
+      const id = this.incrby(keys[1], 1);
+      this.coins.push(`{"id":${id},${argv[0].slice(1)}`);
+      return this.reply([id, argv[2]]);
+    }
+    if (script === ADD_HASHES) {
+      if (Number(argv[0]) <= this.num(keys[0])) return this.reply(0);
+      this.kv.set(keys[0], argv[0]);
+      this.incrby(keys[1], Number(argv[1]));
+      for (let i = 2; i < keys.length; i++) this.incrby(keys[i], Number(argv[i + 1]));
+      return this.reply(1);
+    }
+    throw new Error(`the fake does not know this script: ${script.slice(0, 60)}`);
+  }
+  async set(key: string, value: string): Promise<'OK'> {
+    this.check();
+    this.kv.set(key, value);
+    return 'OK';
+  }
+  async del(key: string): Promise<number> {
+    this.check();
+    return this.kv.delete(key) ? 1 : 0;
+  }
+}
+
+function newMiner(redis: FakeRedis, opts: { config?: string; maxPending?: number; stopGraceMs?: number } = {}) {
+  const logs: string[] = [];
+  let path: string | undefined;
+  if (opts.config) {
+    path = join(mkdtempSync(join(tmpdir(), 'devcoin-miner-')), 'miner.yml');
+    writeFileSync(path, opts.config);
+  }
+  const config = new ConfigWatcher(path, () => {}, () => {});
+  const miner = new Miner({ id: 'm-unit', node: 'n1', redis: redis as unknown as Redis, config, log: (m) => logs.push(m), workerFile: 'unused.js', maxPending: opts.maxPending, stopGraceMs: opts.stopGraceMs });
+  // the miner's own entry for a coin its hashing found
+  const find = (hash: string) => miner['foundCoin'](0, { hash, prev: 'p', nonce: '1' }, 3, Date.now());
+  return { miner, logs, find };
+}
+
+describe('miner writes to Redis: each coin and each hash counted once', () => {
+  it('a coin another run of the same MINER_ID already stored is not counted by this run', async () => {
+    const redis = new FakeRedis();
+    // the same id mines the same chain: a restarted miner finds its previous run's coins again
+    redis.kv.set(KEY.seen('h-old'), 'm-unit/previous-run');
+    const { miner, find } = newMiner(redis);
+    find('h-old');
+    find('h-new');
+    await vi.waitFor(() => expect(miner.pending).toHaveLength(0));
+    expect(miner.counts).toMatchObject({ found: 2, stored: 1, already: 1 });
+    expect(redis.num(KEY.coinCount)).toBe(1);
+  });
+
+  it('a coin Redis stored whose reply was lost is counted once, when the retry finds it stored by this run', async () => {
+    const redis = new FakeRedis();
+    const { miner, logs, find } = newMiner(redis);
+    redis.lostReplies = 1;
+    find('h1');
+    await vi.waitFor(() => expect(logs.join('\n')).toMatch(/redis: coin not written \(Command timed out\); kept/));
+    expect(miner.pending).toHaveLength(1);
+    expect(redis.num(KEY.coinCount)).toBe(1); // Redis has it already
+    await miner.flushCoins();
+    expect(miner.pending).toHaveLength(0);
+    expect(miner.counts).toMatchObject({ found: 1, stored: 1, already: 0 });
+    expect(redis.num(KEY.coinCount)).toBe(1);
+    expect(redis.coins).toHaveLength(1);
+  });
+
+  it('a hash report Redis applied whose reply was lost is not added again when it is sent again', async () => {
+    const redis = new FakeRedis();
+    const { miner, logs } = newMiner(redis);
+    miner['countHashes'](1000);
+    redis.lostReplies = 1;
+    await miner.report();
+    expect(logs.join('\n')).toMatch(/redis: hash counts not written \(Command timed out\)/);
+    expect(redis.num(KEY.hashTotal)).toBe(1000); // applied, though the miner could not know
+    miner['countHashes'](500);
+    await miner.report();
+    expect(redis.num(KEY.hashTotal)).toBe(1500);
+    expect(miner.counts).toMatchObject({ hashes: 1500, hashesReported: 1500 });
+    // the per-second buckets the chart reads hold the same 1500, not 2500
+    const buckets = [...redis.kv.entries()].filter(([k]) => /^devcoin:hashes:\d+$/.test(k)).reduce((a, [, v]) => a + Number(v), 0);
+    expect(buckets).toBe(1500);
+  });
+
+  it('hashes counted while Redis is down are added once when it is back', async () => {
+    const redis = new FakeRedis();
+    const { miner } = newMiner(redis);
+    redis.down = true;
+    for (let i = 0; i < 3; i++) {
+      miner['countHashes'](100);
+      await miner.report();
+    }
+    expect(redis.num(KEY.hashTotal)).toBe(0);
+    redis.down = false;
+    await miner.report();
+    await miner.report();
+    expect(redis.num(KEY.hashTotal)).toBe(300);
+  });
+});
+
+describe('miner: coins waiting for Redis are bounded, and written before a stop', () => {
+  it('a hash loop with a gate of 3 slots finds 3 coins, then waits until slots are given back', async () => {
+    const gate = newGate(3);
+    let coins = 0;
+    const loop = new HashLoop('m', 'p', { difficulty: 1, limit: 0 }, { onHashes: () => {}, onCoin: () => coins++ }, gate);
+    loop.start();
+    await new Promise((r) => setTimeout(r, 200));
+    expect(coins).toBe(3);
+    giveSlot(gate);
+    giveSlot(gate);
+    await vi.waitFor(() => expect(coins).toBe(5));
+    await new Promise((r) => setTimeout(r, 200));
+    expect(coins).toBe(5);
+    await loop.stop();
+  });
+
+  const FAST = 'difficulty: 1\nspeedLimit: unlimited\nthreads: 1\nreportInterval: 0.2\n';
+
+  it('hashing pauses when maxPending coins wait for Redis and goes on when Redis takes them', async () => {
+    const redis = new FakeRedis();
+    redis.down = true;
+    const { miner, logs } = newMiner(redis, { config: FAST, maxPending: 5 });
+    miner.start();
+    await vi.waitFor(() => expect(logs.join('\n')).toMatch(/5 coins wait for redis: hashing paused/));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(miner.counts).toMatchObject({ found: 5, pending: 5, stored: 0 });
+    redis.down = false;
+    await miner.flushCoins();
+    await vi.waitFor(() => expect(miner.counts.stored).toBeGreaterThan(20));
+    expect(logs.join('\n')).toMatch(/redis took the waiting coins: hashing again/);
+    await miner.stop();
+    const c = miner.counts;
+    expect(c).toMatchObject({ pending: 0, stored: c.found, hashesReported: c.hashes });
+    expect(redis.num(KEY.coinCount)).toBe(c.found);
+    expect(logs.at(-1)).toBe(`stopped: ${c.found} coins stored, 0 not stored (${c.found} found), ${c.hashes.toLocaleString('en')} hashes`);
+  });
+
+  it('a stop while Redis is down writes every waiting coin once Redis is back within the grace period', async () => {
+    const redis = new FakeRedis();
+    redis.down = true;
+    const { miner, logs } = newMiner(redis, { config: FAST, maxPending: 50, stopGraceMs: 5000 });
+    miner.start();
+    await vi.waitFor(() => expect(miner.pending).toHaveLength(50));
+    const stopped = miner.stop();
+    await new Promise((r) => setTimeout(r, 700));
+    expect(redis.num(KEY.coinCount)).toBe(0);
+    redis.down = false;
+    await stopped;
+    expect(logs.join('\n')).toMatch(/SIGTERM: stopping; 50 coins not yet stored/);
+    expect(miner.counts).toMatchObject({ found: 50, stored: 50, pending: 0 });
+    expect(redis.num(KEY.coinCount)).toBe(50);
+    expect(redis.num(KEY.hashTotal)).toBe(miner.counts.hashes);
+    // it left the miner list
+    expect(redis.kv.has(KEY.miner('m-unit'))).toBe(false);
+  });
+
+  it('a stop gives up after the grace period and says how many coins were not stored', async () => {
+    const redis = new FakeRedis();
+    redis.down = true;
+    const { miner, logs } = newMiner(redis, { config: FAST, maxPending: 7, stopGraceMs: 300 });
+    miner.start();
+    await vi.waitFor(() => expect(miner.pending).toHaveLength(7));
+    const t0 = Date.now();
+    await miner.stop();
+    expect(Date.now() - t0).toBeLessThan(1500);
+    expect(logs.join('\n')).toMatch(/gave up after 0\.3 s: 7 coins not stored, [\d,]+ hashes not counted/);
+    expect(logs.at(-1)).toMatch(/^stopped: 0 coins stored, 7 not stored \(7 found\)/);
+  });
+});
+
+describe('stack files', () => {
+  it('give every miner service more time to stop than the miner takes to write what it owes', () => {
+    const files = ['compose.yml', ...readdirSync(join(stackDir, 'swarm')).filter((f) => f.endsWith('.yml')).map((f) => `swarm/${f}`)];
+    const seconds = (v: unknown) => {
+      const m = /^(\d+)s$/.exec(String(v));
+      return m ? Number(m[1]) : NaN;
+    };
+    const graces = Object.fromEntries(
+      files.flatMap((f) => {
+        const miner = parseYaml(readFileSync(join(stackDir, f), 'utf8'))?.services?.miner;
+        return miner ? [[f, seconds(miner.stop_grace_period)]] : [];
+      }),
+    );
+    expect(Object.keys(graces).length).toBeGreaterThanOrEqual(7);
+    // at least 5 s to spare: threads stop (up to 2 s) and a write in flight may take its 3 s timeout
+    for (const [f, g] of Object.entries(graces)) expect(g, f).toBeGreaterThanOrEqual(STOP_GRACE_MS / 1000 + 5);
   });
 });

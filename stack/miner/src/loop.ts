@@ -9,6 +9,40 @@ export interface LoopSettings {
   limit: number;
 }
 
+/**
+ * The bound on coins found and not yet stored, shared by every hashing thread and the main
+ * thread (a SharedArrayBuffer). A loop takes a slot before each chunk (a chunk finds at most
+ * one coin) and gives it back if the chunk found none; the main thread gives a coin's slot
+ * back once Redis has the coin. When all slots are taken the loops wait: hashing pauses, and
+ * no more than `max` coins are ever waiting, which is all a SIGKILL can lose.
+ */
+export interface Gate {
+  slots: Int32Array;
+  max: number;
+}
+
+export function newGate(max: number): Gate {
+  return { slots: new Int32Array(new SharedArrayBuffer(4)), max };
+}
+
+/** Takes a slot if one is free. */
+export function takeSlot(g: Gate): boolean {
+  for (;;) {
+    const cur = Atomics.load(g.slots, 0);
+    if (cur >= g.max) return false;
+    if (Atomics.compareExchange(g.slots, 0, cur, cur + 1) === cur) return true;
+  }
+}
+
+/** Gives a slot back (never below zero). */
+export function giveSlot(g: Gate): void {
+  for (;;) {
+    const cur = Atomics.load(g.slots, 0);
+    if (cur <= 0) return;
+    if (Atomics.compareExchange(g.slots, 0, cur, cur - 1) === cur) return;
+  }
+}
+
 export interface LoopEvents {
   onCoin(found: Found, difficulty: number, time: number): void;
   onHashes(n: number): void;
@@ -29,6 +63,7 @@ export class HashLoop {
     prev: string,
     private settings: LoopSettings,
     private readonly events: LoopEvents,
+    private readonly gate?: Gate,
   ) {
     this.search = new PowSearch(minerId, prev);
   }
@@ -54,11 +89,26 @@ export class HashLoop {
   private async loop(): Promise<void> {
     this.windowStart = performance.now();
     this.windowHashes = 0;
+    let waited = false;
     while (this.running) {
+      if (this.gate && !takeSlot(this.gate)) {
+        // as many coins wait for Redis as may: hash again when it has taken some
+        waited = true;
+        await sleep(50);
+        continue;
+      }
+      if (waited) {
+        // the pause is not made up for in a burst
+        waited = false;
+        this.windowStart = performance.now();
+        this.windowHashes = 0;
+      }
       const { difficulty, limit } = this.settings;
       // ~5-10 ms of work per chunk unlimited; with a limit, ~50 chunks a second so the rate is even
       const chunk = limit > 0 ? Math.max(1, Math.min(20_000, Math.round(limit / 50))) : 20_000;
       const r = this.search.run(chunk, difficulty);
+      // the slot is the found coin's until Redis has it
+      if (this.gate && !r.found) giveSlot(this.gate);
       this.events.onHashes(r.hashes);
       if (r.found) this.events.onCoin(r.found, difficulty, Date.now());
       if (limit > 0) {

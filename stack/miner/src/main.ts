@@ -7,7 +7,7 @@ import { randomBytes } from 'node:crypto';
 import { runWorker } from './worker.js';
 import { benchmark } from './pow.js';
 import { ConfigWatcher } from './config.js';
-import { Miner } from './miner.js';
+import { Miner, STOP_GRACE_MS } from './miner.js';
 import { connectRedis, logger, redisSettingsOrExit } from '../../lib/redis.js';
 
 async function main(): Promise<void> {
@@ -28,19 +28,26 @@ async function main(): Promise<void> {
   // container hostnames are unique per replica; the suffix keeps two miners on one host apart
   const id = process.env.MINER_ID || `${hostname()}-${randomBytes(2).toString('hex')}`;
   const node = process.env.NODE_NAME || hostname();
+  // MINER_STOP_GRACE: seconds a stopping miner keeps trying to store what it found; keep it
+  // below the service's stop_grace_period (30 s in the stack files), after which Docker kills
+  let stopGraceMs = STOP_GRACE_MS;
+  if (process.env.MINER_STOP_GRACE) {
+    const g = Number(process.env.MINER_STOP_GRACE);
+    if (g > 0 && g <= 600) stopGraceMs = g * 1000;
+    else log(`MINER_STOP_GRACE must be seconds from 0 to 600, got "${process.env.MINER_STOP_GRACE}"; using ${STOP_GRACE_MS / 1000}`);
+  }
   const redis = connectRedis(settings, log);
   let miner: Miner | undefined;
   const config = new ConfigWatcher(process.env.MINER_CONFIG || undefined, (next, prev) => void miner?.applyConfig(next, prev), log);
-  miner = new Miner({ id, node, redis, config, log, workerFile: new URL(import.meta.url) });
+  miner = new Miner({ id, node, redis, config, log, workerFile: new URL(import.meta.url), stopGraceMs });
   miner.start();
   config.start();
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
-    log(`${signal}: stopping`);
     config.stop();
-    await miner!.stop();
+    await miner!.stop(signal);
     redis.disconnect();
     process.exit(0);
   };

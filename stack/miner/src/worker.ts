@@ -1,13 +1,15 @@
 // A worker thread's side: one HashLoop; hash counts are sent in batches (a message per chunk
 // would cost more than the hashing), found coins at once.
 import { parentPort, workerData } from 'node:worker_threads';
-import { HashLoop, type LoopSettings } from './loop.js';
+import { HashLoop, type Gate, type LoopSettings } from './loop.js';
 
 export interface WorkerInit {
   role: 'devcoin-miner-worker';
   minerId: string;
   prev: string;
   settings: LoopSettings;
+  /** shared with the main thread (its buffer is a SharedArrayBuffer) */
+  gate: Gate;
 }
 
 export type ToWorker = { type: 'settings'; settings: LoopSettings } | { type: 'stop' };
@@ -25,13 +27,19 @@ export function runWorker(): void {
     pending = 0;
   };
   const timer = setInterval(flush, 100);
-  const loop = new HashLoop(init.minerId, init.prev, init.settings, {
-    onHashes: (n) => (pending += n),
-    onCoin: (f, difficulty, time) => {
-      flush();
-      port.postMessage({ type: 'coin', ...f, difficulty, time } satisfies FromWorker);
+  const loop = new HashLoop(
+    init.minerId,
+    init.prev,
+    init.settings,
+    {
+      onHashes: (n) => (pending += n),
+      onCoin: (f, difficulty, time) => {
+        flush();
+        port.postMessage({ type: 'coin', ...f, difficulty, time } satisfies FromWorker);
+      },
     },
-  });
+    init.gate,
+  );
   port.on('message', async (msg: ToWorker) => {
     if (msg.type === 'settings') loop.update(msg.settings);
     else if (msg.type === 'stop') {
