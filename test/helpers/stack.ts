@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../../src/docker/containers.js';
 import { stackDir } from '../../src/paths.js';
+import { buildBundles } from '../../src/images/bundles.js';
 
 export interface Proc {
   child: ChildProcess;
@@ -46,6 +47,11 @@ export async function startRedis(port?: number, dir = mkdtempSync(join(tmpdir(),
   const proc = start('redis-server', ['--port', String(p), '--bind', '127.0.0.1', '--dir', dir, '--appendonly', 'yes', '--appendfsync', 'always', '--save', '']);
   await waitFor(async () => /Ready to accept connections/.test(proc.output()), 10_000, `redis-server did not start:\n${proc.output()}`);
   return { ...proc, port: p, dir };
+}
+
+/** Builds the stack bundles whose sources changed since they were built (a no-op when current), so a test never runs yesterday's miner. */
+export async function freshBundles(): Promise<void> {
+  await buildBundles();
 }
 
 export function bundle(service: 'miner' | 'api' | 'webui'): string {

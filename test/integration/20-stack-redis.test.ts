@@ -1,15 +1,20 @@
 // The miner and the api as the real bundles, against a real Debian redis-server: coins are
 // valid and counted once, the api's numbers match Redis, a Redis restart loses no coin and the
-// api says 503 while Redis is away, then recovers on its own.
+// api says 503 while Redis is away, then recovers on its own. Then the faults, each counted
+// after the fault: a miner stopped (SIGTERM) while Redis is down writes every coin it found once
+// Redis is back, within its grace period; a miner restarted with the same id does not count
+// the coins its previous run stored; a write Redis applies after the miner gave up waiting
+// for it does not count its hashes twice.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createHash } from 'node:crypto';
 import { Redis } from 'ioredis';
 import { freePort } from '../../src/docker/containers.js';
 import { isValidCoin } from '../../stack/miner/src/pow.js';
 import { KEY } from '../../stack/lib/keys.js';
-import { bundle, getJson, start, startRedis, waitFor, type Proc, type RedisServer } from '../helpers/stack.js';
+import { bundle, freshBundles, getJson, start, startRedis, waitFor, type Proc, type RedisServer } from '../helpers/stack.js';
 
 const DIFFICULTY = 3;
 const LIMIT = 100_000;
@@ -22,8 +27,33 @@ const cfgDir = mkdtempSync(join(tmpdir(), 'devcoin-miner-cfg-'));
 const cfgFile = join(cfgDir, 'miner.yml');
 
 const coinCount = async () => Number((await client.get(KEY.coinCount)) ?? 0);
+const hashTotal = async () => Number((await client.get(KEY.hashTotal)) ?? 0);
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const extraMiners: Proc[] = [];
+
+/** The coins of one miner in Redis (the sorted set keeps far more than these tests make). */
+async function coinsOf(id: string): Promise<{ id: number; hash: string; miner: string; prev: string; nonce: string }[]> {
+  return (await client.zrange(KEY.coins, 0, -1)).map((c) => JSON.parse(c)).filter((c) => c.miner === id);
+}
+
+/** The miner's own account on exit: `stopped: S coins stored, U not stored (F found), H hashes`. */
+function stoppedLine(out: string): { stored: number; unstored: number; found: number; hashes: number } {
+  const m = /stopped: (\d+) coins stored, (\d+) not stored \((\d+) found\), ([\d,]+) hashes/.exec(out);
+  if (!m) throw new Error(`no "stopped:" line in the miner's output:\n${out}`);
+  return { stored: Number(m[1]), unstored: Number(m[2]), found: Number(m[3]), hashes: Number(m[4].replaceAll(',', '')) };
+}
+
+/** A miner of its own for one fault test: difficulty 3 at 100k H/s, reports every 0.5 s. */
+function startMiner(id: string, env: Record<string, string> = {}): Proc {
+  const file = join(cfgDir, `${id}.yml`);
+  writeFileSync(file, `difficulty: ${DIFFICULTY}\nspeedLimit: ${LIMIT}\nthreads: 1\nreportInterval: 0.5\n`);
+  const m = start('node', [bundle('miner')], { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port), MINER_CONFIG: file, NODE_NAME: 'test-node', MINER_ID: id, ...env });
+  extraMiners.push(m);
+  return m;
+}
 
 beforeAll(async () => {
+  await freshBundles();
   redis = await startRedis();
   client = new Redis({ port: redis.port, host: '127.0.0.1', lazyConnect: true, maxRetriesPerRequest: 1, retryStrategy: () => 200 });
   client.on('error', () => {}); // it sees Redis go away on purpose
@@ -40,6 +70,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await miner?.stop();
+  for (const m of extraMiners) await m.stop();
   await api?.stop();
   client?.disconnect();
   await redis?.stop();
@@ -152,5 +183,98 @@ describe('miner and api on a real Redis', () => {
     expect(await client.zcard(KEY.coins)).toBe(stored);
     // a stopped miner leaves the list at once
     expect(await client.exists(KEY.miner('m1'))).toBe(0);
+  });
+});
+
+describe('faults, counted after the fault', () => {
+  // one miner at a time: the hash total and the coin counter are shared by every miner
+  beforeAll(async () => {
+    await miner?.stop();
+  });
+
+  it('SIGTERM while Redis is down: once Redis is back within the grace period, every coin found is stored, once', async () => {
+    const m = startMiner('m-term');
+    await waitFor(async () => (await coinsOf('m-term')).length >= 5, 30_000, `m-term to store 5 coins\n${m.output()}`);
+    await redis.stop();
+    // ~24 coins a second at difficulty 3 and 100k H/s: two seconds leaves dozens waiting
+    await sleep(2000);
+    const exited = m.stop(30_000);
+    await sleep(3000);
+    redis = await startRedis(redis.port, redis.dir);
+    expect(await exited, m.output()).toBe(0);
+    const out = m.output();
+    // it did stop with coins waiting: the fault was real
+    const waiting = Number(/SIGTERM: stopping; (\d+) coins? not yet stored/.exec(out)?.[1]);
+    expect(waiting, out).toBeGreaterThan(10);
+    const s = stoppedLine(out);
+    expect({ unstored: s.unstored, stored: s.stored }, out).toEqual({ unstored: 0, stored: s.found });
+    // counted after the miner exited: Redis holds every coin it found, each once
+    const coins = await coinsOf('m-term');
+    expect(coins.length).toBe(s.found);
+    expect(new Set(coins.map((c) => c.hash)).size).toBe(coins.length);
+    for (const c of coins) expect(isValidCoin(c, DIFFICULTY)).toBe(true);
+    // one unbroken chain from the miner's genesis: no coin in the middle is missing
+    const byPrev = new Map(coins.map((c) => [c.prev, c]));
+    let prev = createHash('sha256').update('genesis m-term 0').digest('hex');
+    for (let i = 0; i < coins.length; i++) {
+      const next = byPrev.get(prev);
+      expect(next, `coin ${i + 1} of ${coins.length} after ${prev}`).toBeDefined();
+      prev = next!.hash;
+    }
+  });
+
+  it('SIGTERM while Redis stays down past the grace period: the miner says how many coins it could not store', async () => {
+    const m = startMiner('m-lost', { MINER_STOP_GRACE: '2' });
+    await waitFor(async () => (await coinsOf('m-lost')).length >= 5, 30_000, `m-lost to store 5 coins\n${m.output()}`);
+    await redis.stop();
+    await sleep(1500);
+    const t0 = Date.now();
+    expect(await m.stop(30_000), m.output()).toBe(0);
+    const took = Date.now() - t0;
+    redis = await startRedis(redis.port, redis.dir);
+    const out = m.output();
+    const s = stoppedLine(out);
+    expect(s.unstored, out).toBeGreaterThan(0);
+    expect(s.stored + s.unstored).toBe(s.found);
+    expect(out).toMatch(new RegExp(`gave up after 2 s: ${s.unstored} coins? not stored`));
+    expect((await coinsOf('m-lost')).length).toBe(s.stored);
+    // the grace period bounds the wait (plus the thread stop and the exit)
+    expect(took).toBeLessThan(6000);
+  });
+
+  it('a miner restarted with the same id does not count the coins its previous run already stored', async () => {
+    const first = startMiner('m-same');
+    await waitFor(async () => (await coinsOf('m-same')).length >= 8, 30_000, `m-same to store 8 coins\n${first.output()}`);
+    expect(await first.stop(), first.output()).toBe(0);
+    const run1 = stoppedLine(first.output());
+    expect((await coinsOf('m-same')).length).toBe(run1.stored);
+    // the same id mines the same chain from the same genesis: its first coins are the ones
+    // already stored, and the idempotent write says so
+    const second = startMiner('m-same');
+    await waitFor(async () => (await coinsOf('m-same')).length >= run1.stored + 5, 30_000, `m-same to store 5 new coins\n${second.output()}`);
+    expect(await second.stop(), second.output()).toBe(0);
+    const run2 = stoppedLine(second.output());
+    const inRedis = (await coinsOf('m-same')).length;
+    expect({ run1: run1.stored, run2: run2.stored, sum: run1.stored + run2.stored }, second.output()).toEqual({ run1: run1.stored, run2: inRedis - run1.stored, sum: inRedis });
+    expect(second.output()).toMatch(new RegExp(`${run1.stored} coins? already stored by another run`));
+  });
+
+  it('a write Redis applies after the miner stopped waiting for it does not count its hashes or coins twice', async () => {
+    const hashesBefore = await hashTotal();
+    const countBefore = await coinCount();
+    const m = startMiner('m-slow');
+    await waitFor(async () => (await client.exists(KEY.miner('m-slow'))) === 1, 10_000, `the m-slow report\n${m.output()}`);
+    // Redis holds every write for 4 s, longer than the miner's 3 s command timeout: the miner
+    // sees its writes fail, Redis then applies them, and the miner writes them again
+    await client.call('CLIENT', 'PAUSE', '4000', 'WRITE');
+    await sleep(7000);
+    expect(await m.stop(), m.output()).toBe(0);
+    const s = stoppedLine(m.output());
+    expect(s.unstored).toBe(0);
+    // counted after the miner exited
+    expect({ hashes: (await hashTotal()) - hashesBefore, coins: (await coinCount()) - countBefore }, m.output()).toEqual({ hashes: s.hashes, coins: s.found });
+    expect((await coinsOf('m-slow')).length).toBe(s.stored);
+    // the fault was real: the miner did give up waiting for a write
+    expect(m.output()).toMatch(/timed out/i);
   });
 });
