@@ -1,9 +1,9 @@
 // Finds the chapters (chapters/NN-slug/README.md + index.ts) and resolves the names people type.
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chaptersDir, packageRoot } from '../paths.js';
-import { ExitCode, UserError } from '../errors.js';
+import { ExitCode, UserError, errorMessage } from '../errors.js';
 import { parseChapter } from './markdown.js';
 import type { Chapter, ChapterModule } from './types.js';
 
@@ -11,17 +11,47 @@ let cache: Chapter[] | undefined;
 
 export async function loadChapters(): Promise<Chapter[]> {
   if (cache) return cache;
-  const dirs = readdirSync(chaptersDir, { withFileTypes: true })
+  // the compiled modules: tsc writes chapters/*/index.ts to dist/chapters/*/index.js
+  cache = await loadChaptersFrom(chaptersDir, join(packageRoot, 'dist', 'chapters'));
+  return cache;
+}
+
+/** A path inside the package relative to it (dist/chapters/...), any other as it is. */
+function shortPath(path: string): string {
+  const rel = relative(packageRoot, path);
+  return rel.startsWith('..') ? path : rel;
+}
+
+/**
+ * Every chapter folder (NN-slug) of `sourceDir`, with its README.md from there and its module
+ * from `compiledDir`. A chapter that cannot be loaded is an error that names it and the cause:
+ * skipping it would renumber the course without a word.
+ */
+export async function loadChaptersFrom(sourceDir: string, compiledDir: string): Promise<Chapter[]> {
+  const dirs = readdirSync(sourceDir, { withFileTypes: true })
     .filter((d) => d.isDirectory() && /^\d\d-[a-z]+$/.test(d.name))
     .map((d) => d.name)
     .sort();
   const chapters: Chapter[] = [];
   for (const dir of dirs) {
-    const readme = join(chaptersDir, dir, 'README.md');
-    // the compiled module (tsc writes chapters/*/index.ts to dist/chapters/*/index.js)
-    const compiled = join(packageRoot, 'dist', 'chapters', dir, 'index.js');
-    if (!existsSync(readme) || !existsSync(compiled)) continue;
-    const mod = (await import(pathToFileURL(compiled).href)) as ChapterModule;
+    const readme = join(sourceDir, dir, 'README.md');
+    const compiled = join(compiledDir, dir, 'index.js');
+    const broken = (why: string, todo = 'run `npm run build` and try again') => new UserError(`chapter ${dir} could not be loaded: ${why}`, todo);
+    if (!existsSync(readme)) throw broken(`chapters/${dir}/README.md is missing`, `restore chapters/${dir}/README.md, or remove the folder`);
+    if (!existsSync(compiled)) {
+      throw existsSync(join(sourceDir, dir, 'index.ts'))
+        ? broken(`its module is not built (no ${shortPath(compiled)})`)
+        : broken(`chapters/${dir}/index.ts is missing`, `restore chapters/${dir}/index.ts (its checks and catch-up), or remove the folder`);
+    }
+    let mod: ChapterModule;
+    try {
+      mod = (await import(pathToFileURL(compiled).href)) as ChapterModule;
+    } catch (err) {
+      throw broken(`${errorMessage(err).split('\n')[0]}`, `run \`npm run build\`; if it still fails, fix chapters/${dir}/index.ts`);
+    }
+    if (!Array.isArray(mod.checks) || typeof mod.catchUp !== 'function') {
+      throw broken('its module does not export `checks` (a list) and `catchUp` (a function)', `fix chapters/${dir}/index.ts, then run \`npm run build\``);
+    }
     chapters.push({
       ...parseChapter(readFileSync(readme, 'utf8'), `chapters/${dir}/README.md`),
       number: Number(dir.slice(0, 2)),
@@ -30,7 +60,6 @@ export async function loadChapters(): Promise<Chapter[]> {
       module: mod,
     });
   }
-  cache = chapters;
   return chapters;
 }
 
