@@ -9,6 +9,7 @@ import { withLabLock } from '../lab/lock.js';
 import { clientTls } from '../lab/certs.js';
 import { containerName } from '../lab/names.js';
 import { dirname } from 'node:path';
+import { discoverHostEndpoint, dockerCliEnv } from '../docker/engine.js';
 import type { Lab } from '../lab/types.js';
 
 function count(v: string, what: string): number {
@@ -130,7 +131,13 @@ export function registerLab(program: Command): void {
         const r = (
           l.provider === 'remote'
             ? await (l as RemoteLab).interactiveShell(node)
-            : await execa('docker', ['exec', '-it', '-w', '/workshop', containerName(ctx.lab, node), 'bash'], { stdio: 'inherit', reject: false })
+            : await execa('docker', ['exec', '-it', '-w', '/workshop', containerName(ctx.lab, node), 'bash'], {
+                stdio: 'inherit',
+                reject: false,
+                // the engine that runs the lab, even in a shell whose DOCKER_HOST is a node (lab env)
+                env: dockerCliEnv(discoverHostEndpoint()),
+                extendEnv: false,
+              })
         ) as { exitCode?: number; code?: string; signal?: string; shortMessage?: string };
         if (r.exitCode !== undefined) return r.exitCode;
         // no exit code: the docker CLI did not run at all, or was ended by a signal
@@ -194,7 +201,7 @@ export function registerLab(program: Command): void {
     .option('--tlscacert <file>', 'CA of tcp:// engines (as for the docker CLI)')
     .option('--tlscert <file>', 'client certificate for tcp:// engines')
     .option('--tlskey <file>', 'client key for tcp:// engines')
-    .addHelpText('after', '\nExample:\n  devcoin-workshop --lab room lab connect node1=ssh://me@10.0.0.11 node2=ssh://me@10.0.0.12 node3=ssh://me@10.0.0.13 node4=box4 node5=box5\n\nThe machines must reach each other by these names (node1..node5), e.g. through /etc/hosts.\nThe CLI keeps one shell container per machine and the stack sources at /workshop there;\n`lab down` removes both. It never stops a machine: chapters that stop nodes ask you to.')
+    .addHelpText('after', '\nExample:\n  devcoin-workshop --lab room lab connect node1=ssh://me@10.0.0.11 node2=ssh://me@10.0.0.12 node3=ssh://me@10.0.0.13 node4=box4 node5=box5\n\nThe machines must reach each other by these names (node1..node5), e.g. through /etc/hosts.\nThe CLI keeps one shell container per machine and the stack sources at /workshop there;\n`lab down` removes the shell containers; /workshop stays (remove it on each machine yourself). It never stops a machine: chapters that stop nodes ask you to.')
     .action(
       action(async (ctx, args: string[], opts: { managers: string; tlscacert?: string; tlscert?: string; tlskey?: string }) => {
         const managers = count(opts.managers, 'managers');
@@ -215,7 +222,12 @@ export function registerLab(program: Command): void {
 
   lab
     .command('down')
-    .description("remove the lab: exactly the containers, volumes and network carrying its label, and its certificates (images stay)")
+    .description("remove the lab: exactly the containers, volumes and network carrying the lab's label, and its certificates")
+    .addHelpText(
+      'after',
+      "\nWhat stays: the images, the hub cache volume devcoin-hub-cache (shared by all labs: `docker volume rm devcoin-hub-cache` frees it) and your progress (`reset` clears it).\n" +
+        'A lab made with `lab connect` (other machines): only the shell container on each machine and the connection file go; the machines, their engines, swarm, services and /workshop (the stack sources copied there) stay.',
+    )
     .addOption(new Option('--keep-images', 'keep the images (always the case; kept for scripts)').default(true))
     .action(
       action(async (ctx) => {

@@ -188,14 +188,25 @@ export function dockerCliEnv(ep: Endpoint, env: NodeJS.ProcessEnv = process.env)
   return { ...rest, DOCKER_HOST: ep.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(ep.tls.ca) };
 }
 
+/**
+ * docker-modem fills every option it is not given from DOCKER_HOST, DOCKER_TLS_VERIFY and
+ * DOCKER_CERT_PATH, and a host from there wins over a socketPath: in a shell after `lab env
+ * node1` a client "for the host socket" would talk to node1. Every such option is set here,
+ * to undefined where the endpoint has none, so the endpoint alone decides.
+ */
+function client(opts: Docker.DockerOptions): Docker {
+  const none = { socketPath: undefined, host: undefined, port: undefined, protocol: undefined, ca: undefined, cert: undefined, key: undefined, pathPrefix: undefined, timeout: undefined };
+  return new Docker({ ...none, ...opts } as Docker.DockerOptions);
+}
+
 /** A dockerode client for an endpoint (no connection is made yet). */
 export function clientFor(ep: Endpoint): Docker {
   const url = ep.host;
-  if (url.startsWith('unix://')) return new Docker({ socketPath: url.slice('unix://'.length) });
-  if (url.startsWith('npipe://')) return new Docker({ socketPath: url.slice('npipe://'.length) });
+  if (url.startsWith('unix://')) return client({ socketPath: url.slice('unix://'.length) });
+  if (url.startsWith('npipe://')) return client({ socketPath: url.slice('npipe://'.length) });
   const u = new URL(url);
   if (u.protocol === 'ssh:') {
-    return new Docker({
+    return client({
       protocol: 'ssh',
       host: u.hostname,
       port: u.port ? Number(u.port) : 22,
@@ -206,7 +217,7 @@ export function clientFor(ep: Endpoint): Docker {
   if (u.protocol === 'tcp:' || u.protocol === 'http:' || u.protocol === 'https:') {
     const port = u.port ? Number(u.port) : ep.tls ? 2376 : 2375;
     if (ep.tls) {
-      return new Docker({
+      return client({
         protocol: 'https',
         host: u.hostname,
         port,
@@ -215,7 +226,7 @@ export function clientFor(ep: Endpoint): Docker {
         key: readFileSync(ep.tls.key),
       });
     }
-    return new Docker({ protocol: 'http', host: u.hostname, port });
+    return client({ protocol: 'http', host: u.hostname, port });
   }
   throw new UserError(`unsupported engine address ${url}`, 'use unix://, tcp:// or ssh://', ExitCode.usage);
 }

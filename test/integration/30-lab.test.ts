@@ -7,7 +7,7 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import https from 'node:https';
 import Docker from 'dockerode';
-import { cli, tempHome, errorLines } from '../helpers/cli.js';
+import { cli, bin, tempHome, errorLines } from '../helpers/cli.js';
 import { openLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/types.js';
 
@@ -17,6 +17,8 @@ const env = { DEVCOIN_HOME: home };
 const host = new Docker({ socketPath: '/var/run/docker.sock' });
 const lookalike = { container: `${LAB}-node1-lookalike`, network: `devcoin-${LAB}-lookalike`, volume: `${LAB}-node1-data-lookalike` };
 let lab: Lab;
+/** the environment of a shell where `eval "$(devcoin-workshop lab env node1)"` ran */
+let labEnv: Record<string, string> = env;
 
 async function removeLookalikes() {
   await host.getContainer(lookalike.container).remove({ force: true }).catch(() => {});
@@ -112,6 +114,43 @@ describe('lab', () => {
     expect(v.stdout).toMatch(/^26\./);
   });
 
+  it('in a shell where `eval "$(lab env node1)"` ran, every command still finds the lab', async () => {
+    const r = await cli(['--lab', LAB, 'lab', 'env', 'node1'], env);
+    const vars = Object.fromEntries(
+      String(r.stdout).split('\n').filter((l) => l.startsWith('export ')).map((l) => l.slice(7).split('=') as [string, string]),
+    );
+    labEnv = { ...env, ...vars };
+    // the student's docker CLI talks to node1 in that shell...
+    expect((await execa('docker', ['info', '--format', '{{.Name}}'], { env: labEnv })).stdout.trim()).toBe('node1');
+    // ...and the workshop's CLI still to the engine that runs the lab, saying why when asked
+    const verbose = await cli(['--lab', LAB, '--verbose', 'lab', 'ls'], labEnv);
+    expect(verbose.exitCode, String(verbose.stderr)).toBe(0);
+    expect(String(verbose.stderr)).toMatch(/host engine: unix:\/\/\S+ \(.*DOCKER_HOST points at a node of lab citest/);
+    for (const args of [['lab', 'ls'], ['lab', 'up'], ['lab', 'exec', 'node2', '--', 'hostname'], ['lab', 'env', 'node3'], ['list'], ['show', 'swarm'], ['current'], ['hint'], ['images', 'ls']]) {
+      const c = await cli(['--lab', LAB, ...args], labEnv);
+      expect(c.exitCode, `${args.join(' ')}: ${c.stderr}`).toBe(0);
+      expect(String(c.stderr), args.join(' ')).not.toMatch(/is not up/);
+    }
+    const v = await cli(['--lab', LAB, '--json', 'verify', 'swarm', '--timeout', '60'], labEnv);
+    expect(JSON.parse(String(v.stdout)).checks.filter((x: { ok: boolean }) => !x.ok)).toEqual([]);
+    expect(v.exitCode).toBe(0);
+    // lab shell runs the host's docker CLI: it too must reach the lab's engine, not node1's
+    const script = (await execa('sh', ['-c', 'command -v script'])).stdout.trim(); // util-linux: a terminal
+    const sh = await execa(script, ['-qefc', `${process.execPath} ${bin} --lab ${LAB} lab shell node2`, '/dev/null'], {
+      reject: false, timeout: 60_000, input: 'hostname; exit 7\n', env: { NO_COLOR: '1', SHELL: '/bin/sh', ...labEnv },
+    });
+    const shOut = String(sh.stdout).replace(/\r/g, '');
+    expect(shOut).not.toMatch(/No such container|is not up/);
+    expect(shOut).toMatch(/^node2$/m);
+    expect(sh.exitCode, shOut).toBe(7);
+    const stop = await cli(['--lab', LAB, 'lab', 'stop', 'node5'], labEnv);
+    expect(stop.exitCode, String(stop.stderr)).toBe(0);
+    expect((await host.getContainer(`${LAB}-node5`).inspect()).State.Running).toBe(false);
+    const start = await cli(['--lab', LAB, 'lab', 'start', 'node5'], labEnv);
+    expect(start.exitCode, String(start.stderr)).toBe(0);
+    expect((await host.getContainer(`${LAB}-node5`).inspect()).State.Running).toBe(true);
+  });
+
   it('refuses a TLS client without the lab certificate', async () => {
     const port = (await lab.nodes())[0].port!;
     const outcome = await new Promise<string>((resolve) => {
@@ -188,7 +227,8 @@ describe('lab', () => {
   });
 
   it('lab down removes exactly what the lab made; look-alikes survive', async () => {
-    const r = await cli(['--lab', LAB, 'lab', 'down'], env);
+    // from the student's shell of `lab env node1`, as the README's flow leaves it
+    const r = await cli(['--lab', LAB, 'lab', 'down'], labEnv);
     expect(r.exitCode, String(r.stderr)).toBe(0);
     const filters = { label: [`io.devcoin.workshop.lab=${LAB}`] };
     expect(await host.listContainers({ all: true, filters })).toHaveLength(0);

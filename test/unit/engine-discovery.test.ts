@@ -3,7 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { discoverHostEndpoint, contextEndpoint, engineError, connect, rememberHost, forgetHost, dockerCliEnv } from '../../src/docker/engine.js';
+import { discoverHostEndpoint, contextEndpoint, engineError, connect, rememberHost, forgetHost, dockerCliEnv, clientFor } from '../../src/docker/engine.js';
 import { UserError, ExitCode } from '../../src/errors.js';
 
 describe('host engine discovery', () => {
@@ -88,6 +88,18 @@ describe('host engine discovery', () => {
       const ep = discoverHostEndpoint({ DOCKER_HOST: 'tcp://127.0.0.1:40001', DOCKER_CERT_PATH: join(home, 'labs', 'old', 'certs', 'client') });
       expect(ep.host.startsWith('unix://')).toBe(true);
       expect(ep.source).toMatch(/DOCKER_HOST points at a node of lab old/);
+    });
+
+    it('a client for the host socket talks to the socket even while DOCKER_HOST points at a node', () => {
+      // docker-modem fills unset options from DOCKER_HOST/DOCKER_TLS_VERIFY/DOCKER_CERT_PATH, and its host wins
+      process.env.DOCKER_HOST = 'tcp://127.0.0.1:40001';
+      process.env.DOCKER_TLS_VERIFY = '1';
+      const m = (clientFor({ host: 'unix:///srv/docker.sock', source: 'socket' }) as unknown as { modem: Record<string, unknown> }).modem;
+      expect(m.socketPath).toBe('/srv/docker.sock');
+      expect(m.host).toBeUndefined();
+      expect(m.protocol).toBe('http');
+      const t = (clientFor({ host: 'tcp://10.0.0.9:2375', source: 'x' }) as unknown as { modem: Record<string, unknown> }).modem;
+      expect([t.host, t.port, t.ca]).toEqual(['10.0.0.9', 2375, undefined]);
     });
 
     it('forgets the lab at lab down', () => {
