@@ -12,7 +12,7 @@ import { IMAGES } from '../src/images/catalog.js';
 import { labDown, labUp, formSwarm, openLab } from '../src/lab/index.js';
 import { LAB_LABEL } from '../src/lab/types.js';
 import { packageRoot } from '../src/paths.js';
-import type { BenchOptions, Figure } from './run.js';
+import type { BenchOptions, Figure } from './types.js';
 import { median, repeat, timeIt } from './measure.js';
 
 const cli = join(packageRoot, 'bin', 'devcoin-workshop');

@@ -7,7 +7,8 @@ import { tmpdir, cpus } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from '../src/docker/containers.js';
 import { packageRoot } from '../src/paths.js';
-import type { BenchOptions, Figure } from './run.js';
+import type { BenchOptions, Figure } from './types.js';
+import { median } from './measure.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -72,33 +73,39 @@ export async function minerScaling(o: BenchOptions): Promise<Figure[]> {
   const env = { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisPort) };
   const api = start('node', [join(packageRoot, 'stack', 'api', 'dist', 'api.js')], { ...env, PORT: String(apiPort) });
   const base = `http://127.0.0.1:${apiPort}`;
-  const points: { miners: number; rate: number }[] = [];
+  // rounds of every count, one after another, so noise spreads over all counts; each count's
+  // figure is the median of its rounds
+  const rounds = o.quick ? 1 : 3;
+  const samples = new Map<number, number[]>();
   try {
     await until(async () => (await fetch(`${base}/healthz`)).ok, 15_000, 'the api to answer');
-    for (const n of counts) {
-      const miners = Array.from({ length: n }, (_, i) =>
-        start('node', [join(packageRoot, 'stack', 'miner', 'dist', 'miner.js')], { ...env, MINER_CONFIG: cfg, MINER_ID: `bench-${n}-${i}`, NODE_NAME: 'bench' }),
-      );
-      try {
-        await until(async () => (await stats(base)).miners === n, 15_000, `${n} miners reporting`);
-        await sleep(warmMs);
-        const a = await stats(base);
-        const t0 = performance.now();
-        await sleep(measureMs);
-        const b = await stats(base);
-        const rate = (b.totalHashes - a.totalHashes) / ((performance.now() - t0) / 1000);
-        points.push({ miners: n, rate });
-        o.log(`  ${n} miner(s): ${Math.round(rate).toLocaleString('en')} H/s`);
-      } finally {
-        await Promise.all(miners.map(stop));
+    for (let round = 0; round < rounds; round++) {
+      for (const n of counts) {
+        const miners = Array.from({ length: n }, (_, i) =>
+          start('node', [join(packageRoot, 'stack', 'miner', 'dist', 'miner.js')], { ...env, MINER_CONFIG: cfg, MINER_ID: `bench-${round}-${n}-${i}`, NODE_NAME: 'bench' }),
+        );
+        try {
+          await until(async () => (await stats(base)).miners === n, 15_000, `${n} miners reporting`);
+          await sleep(warmMs);
+          const a = await stats(base);
+          const t0 = performance.now();
+          await sleep(measureMs);
+          const b = await stats(base);
+          const rate = (b.totalHashes - a.totalHashes) / ((performance.now() - t0) / 1000);
+          samples.set(n, [...(samples.get(n) ?? []), rate]);
+          o.log(`  round ${round + 1}/${rounds}, ${n} miner(s): ${Math.round(rate).toLocaleString('en')} H/s`);
+        } finally {
+          await Promise.all(miners.map(stop));
+        }
+        // stopped miners' keys expire; wait so the next count starts from zero miners
+        await until(async () => (await stats(base)).miners === 0, 15_000, 'the miners to leave');
       }
-      // stopped miners' keys expire; wait so the next count starts from zero miners
-      await until(async () => (await stats(base)).miners === 0, 15_000, 'the miners to leave');
     }
   } finally {
     await stop(api);
     await stop(redis);
   }
+  const points = counts.map((n) => ({ miners: n, rate: median(samples.get(n) ?? [NaN]) }));
   const one = points.find((p) => p.miners === 1)!.rate;
   const two = points.find((p) => p.miners === 2)!.rate;
   if (!o.quick) writeFileSync(join(packageRoot, 'bench', 'miner-scaling.svg'), plot(points, cpus().length));
@@ -113,8 +120,8 @@ export async function minerScaling(o: BenchOptions): Promise<Figure[]> {
       ratio,
       target: '>= 1.8',
       met: ratio >= 1.8,
-      runs: points.map((p) => Math.round(p.rate)),
-      note: `H/s for ${points.map((p) => `${p.miners}: ${(p.rate / 1e6).toFixed(2)}M`).join(', ')}${o.quick ? '' : ' (plot: bench/miner-scaling.svg)'}`,
+      runs: (samples.get(2) ?? []).map((r, i) => r / (samples.get(1)?.[i] ?? NaN)),
+      note: `median of ${rounds} round(s); H/s for ${points.map((p) => `${p.miners}: ${(p.rate / 1e6).toFixed(2)}M`).join(', ')}${o.quick ? '' : ' (plot: bench/miner-scaling.svg)'}`,
     },
   ];
 }

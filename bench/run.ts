@@ -10,24 +10,7 @@ import { median, opensslSha256PerSecond, repeat, timeIt } from './measure.js';
 import { labFigures } from './lab-figures.js';
 import { minerScaling } from './miner-scaling.js';
 
-export interface Figure {
-  id: string;
-  title: string;
-  value: number | null;
-  unit: string;
-  baseline: number | null;
-  ratio: number | null;
-  target: string;
-  met: boolean | null;
-  runs: number[];
-  note?: string;
-}
-
-export interface BenchOptions {
-  quick: boolean;
-  lab: string;
-  log: (text: string) => void;
-}
+import type { BenchOptions, Figure } from './types.js';
 
 const cli = join(packageRoot, 'bin', 'devcoin-workshop');
 
