@@ -103,13 +103,13 @@ export class DindLab implements Lab {
   }
 }
 
-async function startContainer(docker: Docker, id: string, port: number): Promise<void> {
+async function startContainer(docker: Docker, id: string, port?: number): Promise<void> {
   try {
     await docker.getContainer(id).start();
   } catch (err) {
     const msg = (err as Error).message ?? '';
     if ((err as { statusCode?: number }).statusCode === 304) return; // already running
-    if (/address already in use|port is already allocated/i.test(msg)) {
+    if (port && /address already in use|port is already allocated/i.test(msg)) {
       throw new UserError(
         `port ${port} on 127.0.0.1 is taken by another program, so the node cannot start`,
         'stop that program, or run `devcoin-workshop lab down` and `lab up` to get new ports',
@@ -187,7 +187,7 @@ async function createAndStart(
   lab: string,
   part: string,
   spec: Docker.ContainerCreateOptions,
-  port: number,
+  port?: number,
 ): Promise<string> {
   const name = containerName(lab, part);
   let c: Docker.Container;
@@ -248,20 +248,36 @@ async function ensureHubCache(docker: Docker): Promise<void> {
   }
 }
 
-function hubSpec(lab: string, address: string, port: number): Docker.ContainerCreateOptions {
+/** The hub: read-only (images/registry/hub.yml), on the lab network only; nodes pull, never push. */
+function hubSpec(lab: string, address: string): Docker.ContainerCreateOptions {
   const net = networkName(lab);
   return {
     Image: IMAGES.registry,
     Hostname: 'hub',
-    Labels: labLabels(lab, { [KIND_LABEL]: 'hub', [ADDRESS_LABEL]: address, [PORT_LABEL]: String(port) }),
-    ExposedPorts: { '5000/tcp': {} },
+    Cmd: ['serve', '/etc/docker/registry/hub.yml'],
+    Labels: labLabels(lab, { [KIND_LABEL]: 'hub', [ADDRESS_LABEL]: address }),
     HostConfig: {
       Binds: [`${HUB_CACHE}:/var/lib/registry`],
-      PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
       NetworkMode: net,
       RestartPolicy: { Name: 'unless-stopped' },
     },
     NetworkingConfig: { EndpointsConfig: { [net]: { IPAMConfig: { IPv4Address: address }, Aliases: ['hub'] } } },
+  };
+}
+
+/**
+ * The seeder: a writable registry on the hub's storage, published on 127.0.0.1 for the host's
+ * pushes and on no lab network, so no node can reach it. It runs only while `lab up` seeds.
+ */
+function seederSpec(lab: string, port: number): Docker.ContainerCreateOptions {
+  return {
+    Image: IMAGES.registry,
+    Labels: labLabels(lab, { [KIND_LABEL]: 'hub-seeder', [PORT_LABEL]: String(port) }),
+    ExposedPorts: { '5000/tcp': {} },
+    HostConfig: {
+      Binds: [`${HUB_CACHE}:/var/lib/registry`],
+      PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+    },
   };
 }
 
@@ -306,23 +322,31 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
 
   // the hub first: nodes use it as their mirror
   progress('hub');
-  let hub = all.find((c) => c.Labels[KIND_LABEL] === 'hub');
-  let hubPort: number;
+  await ensureHubCache(docker);
+  const hub = all.find((c) => c.Labels[KIND_LABEL] === 'hub');
   if (!hub) {
-    hubPort = await freePort();
-    await ensureHubCache(docker);
-    await createAndStart(docker, lab, 'hub', hubSpec(lab, hubAddress(prefix), hubPort), hubPort);
+    await createAndStart(docker, lab, 'hub', hubSpec(lab, hubAddress(prefix)));
     result.created.push('hub');
-  } else {
-    hubPort = Number(hub.Labels[PORT_LABEL]);
-    if (hub.State !== 'running') {
-      await startContainer(docker, hub.Id, hubPort);
-      result.started.push('hub');
-    } else result.unchanged.push('hub');
-  }
+  } else if (hub.State !== 'running') {
+    await startContainer(docker, hub.Id);
+    result.started.push('hub');
+  } else result.unchanged.push('hub');
 
-  // seeding needs only the hub: it runs while the nodes start (their engines do not pull yet)
-  const seeding = waitForHub(hubPort).then(() => seedHub(docker, hubPort, progress));
+  // seeding needs only the seeder: it runs while the nodes start (their engines do not pull yet)
+  const seeder = all.find((c) => c.Labels[KIND_LABEL] === 'hub-seeder');
+  let seedPort: number;
+  let seederId: string;
+  if (!seeder) {
+    seedPort = await freePort();
+    seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort), seedPort);
+  } else {
+    seedPort = Number(seeder.Labels[PORT_LABEL]);
+    seederId = seeder.Id;
+    if (seeder.State !== 'running') await startContainer(docker, seeder.Id, seedPort);
+  }
+  const seeding = waitForHub(seedPort)
+    .then(() => seedHub(docker, seedPort, progress))
+    .finally(() => docker.getContainer(seederId).stop({ t: 2 }).catch(() => {}));
   seeding.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
 
   progress(`nodes (${plan.map((n) => n.name).join(', ')})`);

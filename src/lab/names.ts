@@ -1,14 +1,15 @@
 // Names, labels and addresses of a lab's parts. Everything a lab creates carries LAB_LABEL.
 import { LAB_LABEL } from './types.js';
 
-export const KIND_LABEL = 'io.devcoin.workshop.kind'; // node | hub | network
+export const KIND_LABEL = 'io.devcoin.workshop.kind'; // node | hub | hub-seeder | network
 export const NODE_LABEL = 'io.devcoin.workshop.node';
 export const ROLE_LABEL = 'io.devcoin.workshop.role';
 export const ADDRESS_LABEL = 'io.devcoin.workshop.address';
 export const PORT_LABEL = 'io.devcoin.workshop.port';
 /** bumped when a lab made by an older version can no longer be driven by this one */
 export const LAB_VERSION_LABEL = 'io.devcoin.workshop.lab-version';
-export const LAB_VERSION = '1';
+// 2: the hub is read-only, seeded through a separate writable registry no node reaches
+export const LAB_VERSION = '2';
 
 export const networkName = (lab: string) => `devcoin-${lab}`;
 export const containerName = (lab: string, part: string) => `${lab}-${part}`;

@@ -105,6 +105,19 @@ describe('lab', () => {
     expect(String(r.stdout)).toMatch(/\bok\b/);
   });
 
+  it('no node can push into the hub (every lab shares its storage): it is read-only for them', async () => {
+    const push = await cli(['--lab', LAB, 'lab', 'exec', 'node2', '--', 'sh', '-c', 'docker tag busybox hub:5000/library/busybox:poison && docker push hub:5000/library/busybox:poison'], env);
+    expect(push.exitCode, String(push.stdout) + String(push.stderr)).not.toBe(0);
+    const tags = await cli(['--lab', LAB, 'lab', 'exec', 'node2', '--', 'curl', '-fs', 'http://hub:5000/v2/library/busybox/tags/list'], env);
+    expect(tags.exitCode).toBe(0);
+    expect(JSON.parse(String(tags.stdout)).tags).toEqual(['latest']);
+    // the writable seeder is not on the lab network, and stopped once seeding is done
+    const reach = await cli(['--lab', LAB, 'lab', 'exec', 'node2', '--', 'sh', '-c', `curl -s --max-time 3 http://${LAB}-hub-seeder:5000/v2/ || echo unreachable`], env);
+    expect(String(reach.stdout)).toMatch(/unreachable/);
+    const seeder = await host.listContainers({ all: true, filters: { label: [`io.devcoin.workshop.lab=${LAB}`, 'io.devcoin.workshop.kind=hub-seeder'] } });
+    expect(seeder.map((c) => c.State)).toEqual(['exited']);
+  });
+
   it('lab env points the host docker CLI at a node over TLS', async () => {
     const r = await cli(['--lab', LAB, 'lab', 'env', 'node1'], env);
     const vars = Object.fromEntries(

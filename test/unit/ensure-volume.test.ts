@@ -7,7 +7,7 @@ import { UserError } from '../../src/errors.js';
 
 const LABELS = {
   'io.devcoin.workshop.lab': 'lookalike',
-  'io.devcoin.workshop.lab-version': '1',
+  'io.devcoin.workshop.lab-version': '2',
   'io.devcoin.workshop.kind': 'node',
   'io.devcoin.workshop.node': 'node1',
 };
