@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 import { IMAGES } from '../../src/images/catalog.js';
+import { LAB_VERSION } from '../../src/lab/names.js';
 
 export const bin = join(packageRoot, 'bin', 'devcoin-workshop');
 
