@@ -237,7 +237,11 @@ describe('faults, counted after the fault', () => {
     expect(s.unstored, out).toBeGreaterThan(0);
     expect(s.stored + s.unstored).toBe(s.found);
     expect(out).toMatch(new RegExp(`gave up after 2 s: ${s.unstored} coins? not stored`));
-    expect((await coinsOf('m-lost')).length).toBe(s.stored);
+    // a coin whose write was under way when Redis went down may be in Redis without the
+    // miner knowing; it says so, and it is the only one
+    const unsure = /1 of the coins not stored was sent without an answer: Redis may have it/.test(out) ? 1 : 0;
+    expect((await coinsOf('m-lost')).length - s.stored, out).toBeGreaterThanOrEqual(0);
+    expect((await coinsOf('m-lost')).length - s.stored, out).toBeLessThanOrEqual(unsure);
     // the grace period bounds the wait (plus the thread stop and the exit)
     expect(took).toBeLessThan(6000);
   });

@@ -330,6 +330,22 @@ describe('miner: coins waiting for Redis are bounded, and written before a stop'
   });
 });
 
+describe('miner: a write sent and not answered', () => {
+  it('a stop that runs out of time says a coin sent without an answer may be in Redis', async () => {
+    const redis = new FakeRedis();
+    const { miner, logs, find } = newMiner(redis, { stopGraceMs: 300 });
+    redis.lostReplies = 1;
+    find('h1');
+    await vi.waitFor(() => expect(logs.join('\n')).toMatch(/Command timed out/));
+    redis.down = true;
+    find('h2');
+    await miner.stop();
+    // Redis has h1; the miner cannot know, and says so
+    expect(redis.num(KEY.coinCount)).toBe(1);
+    expect(logs.at(-1)).toMatch(/^stopped: 0 coins stored, 2 not stored \(2 found\), 0 hashes; 1 of the coins not stored was sent without an answer: Redis may have it$/);
+  });
+});
+
 describe('stack files', () => {
   it('give every miner service more time to stop than the miner takes to write what it owes', () => {
     const files = ['compose.yml', ...readdirSync(join(stackDir, 'swarm')).filter((f) => f.endsWith('.yml')).map((f) => `swarm/${f}`)];

@@ -107,6 +107,8 @@ export class Miner {
   private totalHashes = 0;
   private hashesReported = 0;
   private flushing = false;
+  /** the hash of the waiting coin whose write was sent and not answered (Redis may have it); one at most, as coins are written one at a time */
+  private unanswered?: string;
   private paused = false;
   private writeError = '';
   private reportTimer?: NodeJS.Timeout;
@@ -262,9 +264,13 @@ export class Miner {
         try {
           reply = await this.o.redis.eval(STORE_COIN, 3, KEY.seen(c.hash), KEY.coinCount, KEY.coins, JSON.stringify(c), String(COINS_KEPT), this.writer);
         } catch (err) {
+          // refused while disconnected: never sent. Anything else (a timeout, the connection
+          // closing under it): sent, and Redis may have applied it
+          if (!/isn't writeable/.test((err as Error)?.message ?? '')) this.unanswered = c.hash;
           this.writeFailed('coin', err);
           return; // kept; the next report or the reconnect tries again
         }
+        if (this.unanswered === c.hash) this.unanswered = undefined;
         this.pending.shift();
         giveSlot(this.gate);
         const [id, owner] = reply as [number, string];
@@ -393,6 +399,9 @@ export class Miner {
       this.o.log(`gave up after ${grace}: ${this.pending.length} coins not stored, ${owed().toLocaleString('en')} hashes not counted (Redis did not confirm them)`);
     }
     const already = this.coinsAlready ? `; ${this.coinsAlready} coins already stored by another run of ${this.o.id}` : '';
-    this.o.log(`stopped: ${this.coinsStored} coins stored, ${this.pending.length} not stored (${this.coinsFound} found), ${this.totalHashes.toLocaleString('en')} hashes${already}`);
+    // the coin at the head of the queue if its write is still on its way, or failed after it was sent
+    const sent = this.pending.length > 0 && (this.flushing || this.pending[0].hash === this.unanswered);
+    const unsure = sent ? '; 1 of the coins not stored was sent without an answer: Redis may have it' : '';
+    this.o.log(`stopped: ${this.coinsStored} coins stored, ${this.pending.length} not stored (${this.coinsFound} found), ${this.totalHashes.toLocaleString('en')} hashes${already}${unsure}`);
   }
 }
