@@ -60,3 +60,6 @@ export async function catchUp(lab: Lab, progress: (t: string) => void) {
   await lab.exec('node1', 'docker stack rm devcoin >/dev/null 2>&1; true');
   await replayChapter(lab, 'registry', progress);
 }
+
+/** What the catch-up above may remove (asked about first on machines the lab did not make). */
+export const touches: ChapterModule['touches'] = ['services', 'registry-storage', 'images'];

@@ -71,3 +71,6 @@ export async function catchUp(lab: Lab, progress: (t: string) => void) {
   await replayChapter(lab, 'proxy', progress);
   await lab.exec('node1', 'docker secret rm redis_password >/dev/null 2>&1; true');
 }
+
+/** What the catch-up above may remove (asked about first on machines the lab did not make). */
+export const touches: ChapterModule['touches'] = ['services', 'registry-storage', 'images', 'configs', 'secrets'];

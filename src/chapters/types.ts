@@ -1,6 +1,6 @@
 // What a chapter is: its Markdown (what the student reads, and what run/demo execute) and its
 // module (the checks of `verify` and the catch-up of `goto`).
-import type { Lab } from '../lab/types.js';
+import type { CatchUpTouch, Lab } from '../lab/types.js';
 
 export interface CheckResult {
   ok: boolean;
@@ -22,6 +22,8 @@ export interface ChapterModule {
   checks: Check[];
   /** Brings a lab to the state this chapter starts from (idempotent). */
   catchUp(lab: Lab, progress: (text: string) => void): Promise<void>;
+  /** What that catch-up may remove (asked about on machines the lab did not make); all when unsaid */
+  touches?: CatchUpTouch[];
 }
 
 /** A fenced command: ```sh node1 (or @service: the node running one of its tasks). */

@@ -7,11 +7,12 @@ import { ExitCode, UserError } from '../errors.js';
 import { loadChapters, findChapter } from '../chapters/registry.js';
 import { verifyChapter } from '../chapters/verify.js';
 import { writeProgress } from '../chapters/progress.js';
-import { labDown, labUp, openLab } from '../lab/index.js';
+import { isRemoteLab, labDown, labUp, openLab } from '../lab/index.js';
 import { withLabLock } from '../lab/lock.js';
 import { findDindLab } from '../lab/dind.js';
 import { prompt } from '../ui/render.js';
 import { printChecks, runChapter, stepFailure } from './workshop.js';
+import { catchUpGuarded } from './catch-up.js';
 
 interface DemoOptions {
   from?: string;
@@ -20,6 +21,7 @@ interface DemoOptions {
   auto?: boolean;
   speed: string;
   fresh?: boolean;
+  yes?: boolean;
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -50,14 +52,16 @@ async function demo(ctx: Context, opts: DemoOptions) {
   const tty = ctx.out.tty && !ctx.json;
   const stepping = !!opts.step && !opts.auto && tty && !!process.stdin.isTTY;
 
-  await withLabLock(ctx.lab, 'demo', async () => {
+  // connected machines are used as they are: never a built-in lab of the same name beside them
+  if (opts.fresh && isRemoteLab(ctx.lab)) throw new UserError(`lab ${ctx.lab} is made of connected machines`, 'drop --fresh: the demo catches up on them instead', ExitCode.usage);
+  if (!isRemoteLab(ctx.lab)) await withLabLock(ctx.lab, 'demo', async () => {
     if (opts.fresh) await ctx.out.step(`lab ${ctx.lab} down (fresh start)`, () => labDown(ctx.lab));
     if (opts.fresh || !(await findDindLab(ctx.lab))) {
       await ctx.out.step(`lab ${ctx.lab} up`, (u) => labUp(ctx.lab, { managers: 3, workers: 2, progress: u }));
     }
   });
   const lab = await openLab(ctx.lab);
-  await ctx.out.step(`catching up to ${from.slug}`, (u) => from.module.catchUp(lab, u));
+  await catchUpGuarded(ctx, lab, from, !!opts.yes);
 
   const typing = async (node: string, command: string): Promise<'run' | 'skip' | 'quit'> => {
     const p = prompt(ctx.out, node);
@@ -125,5 +129,6 @@ export function registerDemo(program: Command): void {
     .option('--auto', 'run straight through (the default without a terminal)')
     .option('--speed <n>', 'typing speed; 0 types instantly', '1')
     .option('--fresh', 'start from a new lab (removes this lab first)')
+    .option('--yes', 'on connected machines, remove what was there before lab connect without asking')
     .action(action(demo));
 }

@@ -2,6 +2,7 @@
 // Thin: chapters live in chapters/, their engine in src/chapters/.
 import type { Command } from 'commander';
 import { confirm } from '@inquirer/prompts';
+import { catchUpGuarded } from './catch-up.js';
 import { action, type Context } from './context.js';
 import { ExitCode, UserError } from '../errors.js';
 import { loadChapters, findChapter } from '../chapters/registry.js';
@@ -205,13 +206,14 @@ export function registerWorkshop(program: Command): void {
   program
     .command('goto')
     .argument('<chapter>', 'slug, number or folder')
+    .option('--yes', 'on connected machines, remove what was there before lab connect without asking')
     .description("catch up: bring the lab to the state the chapter starts from, and move there")
     .action(
-      action(async (ctx, name: string) => {
+      action(async (ctx, name: string, opts: { yes?: boolean }) => {
         const { chapters, progress } = await state(ctx);
         const c = findChapter(chapters, name);
         const lab = await openLab(ctx.lab);
-        await ctx.out.step(`catching up to ${c.slug}`, (update) => c.module.catchUp(lab, update));
+        await catchUpGuarded(ctx, lab, c, !!opts.yes);
         const before = chapters.slice(0, chapters.indexOf(c)).map((x) => x.slug);
         writeProgress(ctx.lab, { current: c.slug, done: [...new Set([...progress.done.filter((d) => before.includes(d)), ...before])] });
         ctx.out.data({ chapter: c.slug });

@@ -82,6 +82,11 @@ export class DindLab implements Lab {
     return d;
   }
 
+  /** Every engine of the built-in lab is the lab's own: a catch-up removes nothing of anybody else's. */
+  async preexisting(): Promise<string[]> {
+    return [];
+  }
+
   async stop(nodes: string[]): Promise<void> {
     const cs = await Promise.all(nodes.map((n) => this.container(n)));
     await Promise.all(cs.map((c) => (c.State === 'running' ? this.host.docker.getContainer(c.Id).stop({ t: 10 }) : undefined)));

@@ -5,7 +5,8 @@ import { isRemoteLab, RemoteLab } from './remote.js';
 import { checkClientTls } from './certs.js';
 import type { Lab } from './types.js';
 
-export type { Lab, LabNode } from './types.js';
+export type { Lab, LabNode, CatchUpTouch } from './types.js';
+export { ALL_TOUCHES } from './types.js';
 export { formSwarm, leaveSwarm } from './swarm.js';
 export { labUp, labDown } from './dind.js';
 export { connectLab, disconnectLab, isRemoteLab } from './remote.js';

@@ -13,7 +13,8 @@ import { imageExists, tryPull } from '../docker/build.js';
 import { IMAGES } from '../images/catalog.js';
 import { labDir, stackDir } from '../paths.js';
 import { ExitCode, UserError } from '../errors.js';
-import { LAB_LABEL, type Lab, type LabNode } from './types.js';
+import { LAB_LABEL, type CatchUpTouch, type Lab, type LabNode } from './types.js';
+import { preexisting, takeInventory, type Inventory } from './inventory.js';
 import { KIND_LABEL, labLabels } from './names.js';
 
 const SPEC_FILE = 'remote.json';
@@ -26,6 +27,8 @@ export interface RemoteNode {
   endpoint: Endpoint;
   /** the machine's own address (`hostname -i` in its shell), what --advertise-addr uses */
   address: string;
+  /** what the machine held before it was connected: the user's, never removed without asking */
+  before?: Inventory;
 }
 
 interface RemoteSpec {
@@ -148,14 +151,17 @@ export async function connectLab(
   const wanted = parseNodeArgs(args);
   if (!wanted.length) throw new UserError('no machines given', 'e.g. devcoin-workshop lab connect node1=ssh://me@host1 node2=ssh://me@host2 ...', ExitCode.usage);
   const managers = opts.managers ?? Math.min(3, wanted.length);
+  const previous = isRemoteLab(lab) ? readSpec(lab) : undefined;
   const nodes: RemoteNode[] = [];
   for (const [i, w] of wanted.sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4))).entries()) {
     const endpoint = parseEndpoint(w.endpoint, opts.tls);
     progress(`${w.name}: connecting to ${endpoint.source}`);
     const { docker } = await connect(endpoint);
+    // an existing connection of this lab keeps its first inventory: what the lab made since is its own
+    const before = previous?.nodes.find((n) => n.name === w.name && n.endpoint.host === endpoint.host)?.before ?? (await takeInventory(docker));
     const shell = await ensureShell(lab, docker, progress, w.name);
     const r = await execIn(docker, shell.id, ['sh', '-c', 'hostname -i | cut -d" " -f1']);
-    nodes.push({ name: w.name, role: i < managers ? 'manager' : 'worker', endpoint, address: r.stdout.trim() || new URL(endpoint.host.replace(/^ssh:/, 'http:')).hostname });
+    nodes.push({ name: w.name, role: i < managers ? 'manager' : 'worker', endpoint, address: r.stdout.trim() || new URL(endpoint.host.replace(/^ssh:/, 'http:')).hostname, before });
   }
   mkdirSync(labDir(lab), { recursive: true });
   writeFileSync(specPath(lab), JSON.stringify({ version: 1, nodes } satisfies RemoteSpec, null, 2) + '\n', { mode: 0o600 });
@@ -244,6 +250,28 @@ export class RemoteLab implements Lab {
     const env: Record<string, string> = { DOCKER_HOST: ep.host };
     if (ep.tls) Object.assign(env, { DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(ep.tls.ca) });
     return execa('docker', ['exec', '-it', '-e', `PS1=${node}:\\w$ `, shellName(this.name), 'sh'], { stdio: 'inherit', reject: false, env });
+  }
+
+  async preexisting(touches: CatchUpTouch[]): Promise<string[]> {
+    const out: string[] = [];
+    const seen = new Set<string>();
+    for (const n of this.spec.nodes) {
+      // a connection made before inventories existed: everything on the machine may be the user's
+      if (!n.before) {
+        out.push(`${n.name}: unknown (connected by an older version: lab down, then lab connect again)`);
+        continue;
+      }
+      const now = await takeInventory(await this.engine(n.name)).catch(() => undefined);
+      if (!now) throw new UserError(`${n.name} does not answer at ${n.endpoint.source}`, 'check that the machine and its Docker engine are up');
+      // swarm objects (services, secrets, configs) are the cluster's: listed once
+      for (const line of preexisting(n.name, touches, n.before, now)) {
+        const key = line.replace(/^node\d+: (service|secret|config) /, 'cluster: $1 ');
+        if (seen.has(key)) continue;
+        seen.add(key);
+        out.push(line);
+      }
+    }
+    return out;
   }
 
   async stop(): Promise<void> {

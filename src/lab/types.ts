@@ -19,6 +19,10 @@ export interface LabNode {
   port?: number;
 }
 
+/** What a chapter's catch-up may remove from a lab's machines (chapters/*\/index.ts declare theirs). */
+export type CatchUpTouch = 'swarm' | 'compose' | 'services' | 'registry-storage' | 'images' | 'configs' | 'secrets';
+export const ALL_TOUCHES: CatchUpTouch[] = ['swarm', 'compose', 'services', 'registry-storage', 'images', 'configs', 'secrets'];
+
 export interface Lab {
   name: string;
   provider: 'dind' | 'remote';
@@ -33,4 +37,10 @@ export interface Lab {
   /** a machine losing its power: no clean shutdown */
   kill(nodes: string[]): Promise<void>;
   start(nodes: string[]): Promise<void>;
+  /**
+   * What a catch-up touching `touches` would remove that the lab did not make, one line each:
+   * nothing on the built-in lab (its machines are its own); on connected machines, whatever was
+   * there before `lab connect`.
+   */
+  preexisting(touches: CatchUpTouch[]): Promise<string[]>;
 }

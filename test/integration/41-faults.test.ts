@@ -157,6 +157,33 @@ describe('faults on the running stack', { timeout: 600_000 }, () => {
       if (after < before) tally.coinsLost += before - after;
       expect(after).toBeGreaterThanOrEqual(before);
     }));
+
+  it('every node restarted, then the proxy removed and deployed again: it answers on every node', () =>
+    fault(async () => {
+      // the restart replaces the registry's task; its images must survive (a volume), or every
+      // node without a cached proxy image rejects its new task ("No such image")
+      const all = (await lab.nodes()).map((n) => n.name);
+      await lab.stop(all);
+      await lab.start(all);
+      await backToChapter8(240);
+      await on('node1', 'docker service rm devcoin_proxy >/dev/null');
+      for (const n of all) {
+        await on(n, 'for i in $(seq 60); do [ -z "$(docker ps -q --filter label=com.docker.swarm.service.name=devcoin_proxy)" ] && exit 0; sleep 1; done; exit 1');
+        // as on a node that never ran the proxy: its image must come from the registry again
+        await on(n, 'docker image ls -q node1:5000/devcoin/proxy | xargs -r docker image rm -f >/dev/null 2>&1; true');
+      }
+      const t0 = Date.now();
+      await on('node1', 'REGISTRY=node1:5000/ MINER_CONFIG_VERSION=v2 docker stack deploy --detach=true -c /workshop/swarm/secrets.dnsrr.yml devcoin >/dev/null');
+      const answering = async () => {
+        const codes = await Promise.all(all.map(async (n) => (await http(n, '/api/stats')).status));
+        return codes.every((c) => c === 200);
+      };
+      const ok = await until(answering, 150_000, 1000);
+      const why = ok ? '' : (await lab.exec('node1', "docker service ps devcoin_proxy --no-trunc --format '{{.Node}} {{.CurrentState}} {{.Error}}' | head -20")).stdout;
+      expect(ok, `the proxy does not answer on every node:\n${why}`).toBe(true);
+      console.log(`proxy answered on all ${all.length} nodes ${((Date.now() - t0) / 1000).toFixed(1)} s after the redeploy (full restart before)`);
+      await backToChapter8();
+    }));
 });
 
 describe('the CLI killed half way', { timeout: 600_000 }, () => {

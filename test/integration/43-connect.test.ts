@@ -57,8 +57,28 @@ describe('lab connect: existing engines as the lab', { timeout: 600_000 }, () =>
     expect(JSON.parse(String(r.stdout)).stdout.split('\n')).toEqual(['node3', 'sources', '']);
   });
 
+  it('a catch-up lists what was on the machines before lab connect and removes nothing without --yes', async () => {
+    // the demo's swarm, stack, registry, secret and images were there when the machines were connected
+    const r = await remote(['goto', 'swarm'], 600_000);
+    expect(r.exitCode).toBe(2);
+    const line = errorLines(String(r.stderr));
+    expect(line).toHaveLength(1);
+    expect(line[0]).toMatch(/catching up to swarm would remove \d+ thing\(s\) that were on these machines before lab connect: node1: its membership in swarm \w+/);
+    expect(line[0]).toMatch(/node5: its membership in swarm/);
+    expect(line[0]).toMatch(/ — run it again with --yes to remove them anyway$/);
+    // nothing changed: node1 still manages the same swarm with the demo's services
+    const ls = await remote(['--json', 'lab', 'exec', 'node1', '--', 'docker', 'service', 'ls', '--format', '{{.Name}}']);
+    expect(JSON.parse(String(ls.stdout)).stdout).toMatch(/devcoin_proxy/);
+    // a later chapter's catch-up names the user's objects it would remove, by name
+    const later = await remote(['goto', 'secrets'], 600_000);
+    expect(later.exitCode).toBe(2);
+    expect(String(later.stderr)).toMatch(/service devcoin_redis/);
+    expect(String(later.stderr)).toMatch(/secret redis_password/);
+    expect(String(later.stderr)).not.toMatch(/membership in swarm/);
+  });
+
   it('a chapter runs and verifies on the connected machines', async () => {
-    expect((await remote(['goto', 'swarm'], 600_000)).exitCode).toBe(0);
+    expect((await remote(['goto', 'swarm', '--yes'], 600_000)).exitCode).toBe(0);
     const run = await remote(['run', 'swarm'], 600_000);
     expect(run.exitCode, String(run.stderr)).toBe(0);
     const v = await remote(['--json', 'verify', 'swarm', '--timeout', '60']);
