@@ -71,7 +71,7 @@ export async function minerScaling(o: BenchOptions): Promise<Figure[]> {
   const redis = start('redis-server', ['--port', String(redisPort), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no']);
   const apiPort = await freePort();
   const env = { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redisPort) };
-  const api = start('node', [join(packageRoot, 'stack', 'api', 'dist', 'api.js')], { ...env, PORT: String(apiPort) });
+  const api = start('node', [join(packageRoot, 'stack', 'api', 'dist', 'api.js')], { ...env, PORT: String(apiPort), HOST: '127.0.0.1' });
   const base = `http://127.0.0.1:${apiPort}`;
   // rounds of every count, one after another, so noise spreads over all counts; each count's
   // figure is the median of its rounds

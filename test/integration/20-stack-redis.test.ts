@@ -5,6 +5,8 @@
 // Redis is back, within its grace period; a miner restarted with the same id does not count
 // the coins its previous run stored; a write Redis applies after the miner gave up waiting
 // for it does not count its hashes twice.
+import { networkInterfaces } from 'node:os';
+import { connect } from 'node:net';
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -64,7 +66,7 @@ beforeAll(async () => {
   miner = start('node', [bundle('miner')], { ...env, MINER_CONFIG: cfgFile, NODE_NAME: 'test-node', MINER_ID: 'm1' });
   const port = await freePort();
   apiUrl = `http://127.0.0.1:${port}`;
-  api = start('node', [bundle('api')], { ...env, PORT: String(port) });
+  api = start('node', [bundle('api')], { ...env, PORT: String(port), HOST: '127.0.0.1' });
   await waitFor(async () => (await getJson(`${apiUrl}/healthz`)).status === 200, 15_000, `api healthy\n${api.output()}`);
 });
 
@@ -120,6 +122,20 @@ describe('miner and api on a real Redis', () => {
     const ids = coins.body.map((c: { id: number }) => c.id);
     expect(ids).toEqual([...ids].sort((a, b) => b - a)); // newest first
     for (const c of coins.body) expect(isValidCoin(c, DIFFICULTY)).toBe(true);
+  });
+
+  it('the test servers listen on 127.0.0.1 only: another address of this machine reaches neither', async () => {
+    const outside = Object.values(networkInterfaces()).flat().find((a) => a && a.family === 'IPv4' && !a.internal)?.address;
+    expect(outside, 'a non-loopback IPv4 address of this machine').toBeDefined();
+    for (const [what, port] of [['api', Number(new URL(apiUrl).port)], ['redis', redis.port]] as const) {
+      const reached = await new Promise<boolean>((resolve) => {
+        const s = connect({ host: outside!, port, timeout: 2000 });
+        s.on('connect', () => (s.destroy(), resolve(true)));
+        s.on('error', () => resolve(false));
+        s.on('timeout', () => (s.destroy(), resolve(false)));
+      });
+      expect(reached, `${what} answers on ${outside}:${port}`).toBe(false);
+    }
   });
 
   it('bad queries get 400 with a JSON error, unknown paths 404, writes 405', async () => {

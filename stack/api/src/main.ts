@@ -1,4 +1,5 @@
-// Entry point of the api bundle: PORT (default 8080), Redis from the environment (password
+// Entry point of the api bundle: PORT (default 8080), HOST (default every interface, as a
+// container needs; tests on a host set 127.0.0.1), Redis from the environment (password
 // only from REDIS_PASSWORD_FILE), clean stop on SIGTERM.
 import { connectRedis, logger, redisSettingsOrExit } from '../../lib/redis.js';
 import { createApi } from './server.js';
@@ -8,7 +9,8 @@ const settings = redisSettingsOrExit(log);
 const port = Number(process.env.PORT || 8080);
 const redis = connectRedis(settings, log);
 const server = createApi(redis, { log });
-server.listen(port, () => log(`listening on :${port}`));
+const host = process.env.HOST || undefined;
+server.listen(port, host, () => log(`listening on ${host ?? ''}:${port}`));
 
 const stop = (signal: string) => {
   log(`${signal}: stopping`);

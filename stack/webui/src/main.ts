@@ -103,7 +103,9 @@ const server = createServer(async (req, res) => {
   res.end(req.method === 'HEAD' ? undefined : found.body);
 });
 
-server.listen(port, () => log(`serving ${root} on :${port}${upstream ? `, /api from ${upstream.origin}` : ''}`));
+// HOST: every interface unless set (a test on a host sets 127.0.0.1)
+const host = process.env.HOST || undefined;
+server.listen(port, host, () => log(`serving ${root} on ${host ?? ''}:${port}${upstream ? `, /api from ${upstream.origin}` : ''}`));
 const stop = () => {
   // forwarded event streams never end by themselves
   server.closeAllConnections();
