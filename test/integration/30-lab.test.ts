@@ -152,7 +152,8 @@ describe('lab', () => {
     const sh = await execa(script, ['-qefc', `${process.execPath} ${bin} --lab ${LAB} lab shell node2`, '/dev/null'], {
       reject: false, timeout: 60_000, input: 'hostname; exit 7\n', env: { NO_COLOR: '1', SHELL: '/bin/sh', ...labEnv },
     });
-    const shOut = String(sh.stdout).replace(/\r/g, '');
+    // the terminal's own escapes (bracketed paste, colours) are not output: strip them
+    const shOut = String(sh.stdout).replace(/\r/g, '').replace(/\x1b\[[0-9;?]*[a-zA-Z]/g, '');
     expect(shOut).not.toMatch(/No such container|is not up/);
     expect(shOut).toMatch(/^node2$/m);
     expect(sh.exitCode, shOut).toBe(7);
