@@ -52,6 +52,20 @@ export const checks: ChapterModule['checks'] = [
     hint: 'ask `curl -s localhost:8080/api/stats` on node1 twice; if it does not answer, see `docker service logs devcoin_api`',
     run: (lab) => mining(lab, 'localhost:8080', 6),
   },
+  {
+    id: 'one-door',
+    title: 'of the stack, only the web UI publishes a port (8080); redis and the api stay inside',
+    hint: 'only webui has `ports:` in stack.dnsrr.yml; remove a stray one with `docker service update --publish-rm`',
+    async run(lab) {
+      const services = await stackServices(lab);
+      if (!services.length) return { ok: false, detail: 'no stack devcoin' };
+      const publishing = services
+        .map((s) => ({ name: s.name, ports: (s.spec?.EndpointSpec?.Ports ?? []).map((p) => p.PublishedPort) }))
+        .filter((s) => s.ports.length);
+      const ok = publishing.length === 1 && publishing[0].name === 'devcoin_webui' && publishing[0].ports.join() === '8080';
+      return { ok, detail: publishing.length ? publishing.map((s) => `${s.name}: ${s.ports.join(',')}`).join('; ') : 'nothing publishes a port' };
+    },
+  },
   registryKept(),
 ];
 

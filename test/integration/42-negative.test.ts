@@ -113,6 +113,10 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
     await on('node1', 'docker service update --detach --publish-add published=8080,target=8080,mode=host devcoin_webui >/dev/null');
     await on('node1', 'for i in $(seq 90); do curl -fs --max-time 2 localhost:8080/api/stats | grep -q \'"miners":1,\' && exit 0; sleep 1; done; exit 1');
     await expectFails('stack', 'coins-rising', /localhost:8080/, /^1 miners, /, 30);
+    // redis published as well: the stack's end state keeps it inside
+    await on('node1', 'docker service update --detach --publish-add published=6379,target=6379,mode=host devcoin_redis >/dev/null');
+    await expectFails('stack', 'one-door', /--publish-rm/, /devcoin_redis: 6379/);
+    await on('node1', 'docker service update --detach --publish-rm published=6379,target=6379,mode=host devcoin_redis >/dev/null');
     await on('node1', 'docker service update --detach --publish-rm published=8080,target=8080,mode=host devcoin_webui >/dev/null');
     await on('node1', 'docker service update --detach --image devcoin/api:latest devcoin_api >/dev/null');
     await expectFails('stack', 'from-registry', /REGISTRY=node1:5000/, /devcoin_api: devcoin\/api:latest/);
