@@ -2,8 +2,9 @@
 // machines are noisy, so ratios are what we quote), several runs, median quoted.
 // Writes bench/results.json. `--quick` does one short run of each, to prove the bench works.
 import { execa } from 'execa';
-import { existsSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readmeTable, withTable, type Results } from './table.js';
+import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
 import { median, opensslSha256PerSecond, repeat, timeIt } from './measure.js';
@@ -93,14 +94,16 @@ async function main() {
   try {
     commit = (await execa('git', ['rev-parse', '--short', 'HEAD'], { cwd: packageRoot })).stdout;
   } catch { /* not a checkout */ }
-  const results = {
+  const results: Results = {
     date: new Date().toISOString(),
     commit,
     quick: o.quick,
-    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version },
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, memoryGiB: +(totalmem() / 2 ** 30).toFixed(1), node: process.version, kernel: release() },
     figures,
   };
-  writeFileSync(join(packageRoot, 'bench', 'results.json'), JSON.stringify(results, null, 2) + '\n');
+  // a full run is what the README quotes (tracked in git); a quick run only proves the bench works
+  const out = join('bench', o.quick ? 'results.quick.json' : only ? 'results.partial.json' : 'results.json');
+  writeFileSync(join(packageRoot, out), JSON.stringify(results, null, 2) + '\n');
   const rows = figures.map((f) => [
     f.id,
     f.value === null ? '—' : `${+f.value.toFixed(2)} ${f.unit}`,
@@ -113,7 +116,13 @@ async function main() {
   const head = ['figure', 'value', 'baseline', 'ratio', 'target', 'met', 'note'];
   const w = head.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i].length)));
   for (const r of [head, ...rows]) console.log(r.map((c, i) => c.padEnd(w[i])).join('  ').trimEnd());
-  console.log(`results: ${join('bench', 'results.json')}`);
+  console.log(`results: ${out}`);
+  if (!o.quick && !only) {
+    // the README quotes this run, and only a whole run
+    const readme = join(packageRoot, 'README.md');
+    writeFileSync(readme, withTable(readFileSync(readme, 'utf8'), readmeTable(results)));
+    console.log('README.md: Performance table updated');
+  }
   if (figures.some((f) => f.note?.startsWith('failed'))) process.exitCode = 1;
 }
 
