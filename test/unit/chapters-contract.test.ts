@@ -133,3 +133,20 @@ describe('the leak probe fails closed', () => {
     for (const c of cmds) expect(c).not.toContain('S3cr3t-pw');
   });
 });
+
+describe("chapter 5's registry, read in one exec", () => {
+  const all = ['devcoin/miner', 'devcoin/api', 'devcoin/webui', 'devcoin/redis', 'devcoin/proxy'];
+  const digest = 'Docker-Content-Digest: sha256:' + 'a'.repeat(64);
+  const answer = (repos: string[], tagged: string[]) =>
+    JSON.stringify({ repositories: repos }) + '\n' + all.map((i) => `${i} ${tagged.includes(i) ? digest : 'none'}`).join('\n') + '\n';
+
+  it('says why: not answering, missing images, untagged ones; passes only with all five tagged', async () => {
+    const { registryHolds } = await import('../../src/chapters/image-registry.js');
+    const run = (r: ExecResult) => registryHolds(fakeLab(() => r));
+    expect(await run({ exitCode: 7, stdout: '', stderr: '' })).toEqual({ ok: false, detail: 'node1:5000 does not answer' });
+    expect(await run({ exitCode: 0, stdout: answer([], []), stderr: '' })).toMatchObject({ ok: false, detail: expect.stringMatching(/^missing devcoin\/miner, .* \(catalog: empty\)$/) });
+    expect(await run({ exitCode: 0, stdout: answer(all, all.slice(1)), stderr: '' })).toEqual({ ok: false, detail: 'no tag latest for devcoin/miner' });
+    expect(await run({ exitCode: 0, stdout: answer(all, all), stderr: '' })).toEqual({ ok: true, detail: '5 images tagged latest' });
+    expect((await run({ exitCode: 1, stdout: '', stderr: 'OCI runtime exec failed' })).detail).toMatch(/^could not ask node1:5000: OCI runtime exec failed/);
+  });
+});
