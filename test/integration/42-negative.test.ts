@@ -89,6 +89,12 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
     await expectFails('secrets', 'one-door', /--publish-rm/, /devcoin_webui: 8081/);
     await on('node1', 'docker service update --detach --publish-rm published=8081,target=8080,mode=host devcoin_webui >/dev/null');
     await expectPasses('proxy');
+    // the config mounted where HAProxy does not read it: the proxy still answers (with the
+    // image's own file), which is exactly why the check looks at the target
+    await on('node1', 'docker service update --detach --config-rm devcoin-haproxy-v1 --config-add source=devcoin-haproxy-v1,target=/tmp/haproxy.cfg devcoin_proxy >/dev/null');
+    await expectFails('proxy', 'proxy-config', /\/usr\/local\/etc\/haproxy\/haproxy.cfg/, /mounted at \/tmp\/haproxy.cfg, but HAProxy reads \/usr\/local\/etc\/haproxy\/haproxy.cfg/);
+    await on('node1', 'docker service update --detach --config-rm devcoin-haproxy-v1 --config-add source=devcoin-haproxy-v1,target=/usr/local/etc/haproxy/haproxy.cfg devcoin_proxy >/dev/null');
+    await expectPasses('proxy');
     await on('node1', 'docker service rm devcoin_proxy >/dev/null');
     await expectFails('proxy', 'proxy-routes', /devcoin_proxy/, /^no service devcoin_proxy$/);
     await expectFails('proxy', 'proxy-config', /devcoin_proxy/, /^no service devcoin_proxy$/);
@@ -135,6 +141,10 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
     await on('node1', 'docker service update --detach --constraint-add node.hostname!=node2 devcoin_miner >/dev/null');
     await on('node2', 'for i in $(seq 90); do [ -z "$(docker ps -aq --filter label=com.docker.swarm.service.name=devcoin_miner)" ] && break; docker container prune -f >/dev/null; sleep 1; done; docker image ls -q node1:5000/devcoin/miner | xargs -r docker image rm -f >/dev/null; true');
     await expectFails('registry', 'pulled-on-node2', /--bench 2/, /node2 does not have node1:5000\/devcoin\/miner:latest/);
+    // an image of that name made on node2 itself is not a pull from the registry
+    await on('node2', 'docker tag busybox node1:5000/devcoin/miner:latest');
+    await expectFails('registry', 'pulled-on-node2', /--bench 2/, /was not pulled from node1:5000 \(repo digests: none: built or tagged on node2\)/);
+    await on('node2', 'docker image rm node1:5000/devcoin/miner:latest >/dev/null');
     await on('node1', 'docker service rm registry >/dev/null');
     await expectFails('registry', 'registry-service', /docker service create --name registry/, /^no service registry$/);
     await expectFails('registry', 'catalog', /_catalog/, /node1:5000 does not answer/);
