@@ -4,7 +4,7 @@ import type { ChapterModule } from '../../src/chapters/types.js';
 import type { Lab } from '../../src/lab/types.js';
 import { replayChapter } from '../../src/chapters/replay.js';
 import { mining } from '../../src/chapters/stack-state.js';
-import { managerEngine, nodeOfTask, serviceState } from '../../src/chapters/swarm-state.js';
+import { anyConverging, managerEngine, nodeOfTask, serviceState } from '../../src/chapters/swarm-state.js';
 import { redisPassword, passwordLeaks } from '../../src/chapters/secret-probe.js';
 import { registryKept } from '../../src/chapters/image-registry.js';
 import { oneDoor } from '../07-proxy/index.js';
@@ -36,10 +36,11 @@ export const checks: ChapterModule['checks'] = [
     hint: 'redis gets its password only through the secret: deploy secrets.dnsrr.yml, which sets REDIS_PASSWORD_FILE for redis',
     async run(lab) {
       const node = await nodeOfTask(lab, 'devcoin_redis');
-      if (!node) return { ok: false, detail: 'no running redis task' };
+      if (!node) return { ok: false, detail: 'no running redis task', converging: await anyConverging(lab, ['devcoin_redis']) };
       const r = await lab.exec(node, 'docker exec $(docker ps -q --filter label=com.docker.swarm.service.name=devcoin_redis | head -1) redis-cli ping');
       const out = (r.stdout + r.stderr).trim();
-      return { ok: /NOAUTH/.test(out), detail: `redis-cli ping without a password: ${out.split('\n')[0] || 'no answer'}` };
+      const ok = /NOAUTH/.test(out);
+      return { ok, detail: `redis-cli ping without a password: ${out.split('\n')[0] || 'no answer'}`, converging: !ok && (await anyConverging(lab, ['devcoin_redis'])) };
     },
   },
   {

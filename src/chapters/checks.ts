@@ -9,9 +9,22 @@ async function plannedNames(lab: Lab, role: 'manager' | 'worker'): Promise<strin
   return (await lab.nodes()).filter((n) => n.plannedRole === role).map((n) => n.name).sort();
 }
 
-/** Node states that are still settling (a node just started or just stopped). */
-const unsettled = (n: { Status?: { State?: string }; ManagerStatus?: { Reachability?: string } }) =>
-  n.Status?.State === 'unknown' || n.ManagerStatus?.Reachability === 'unknown';
+type NodeView = { Description?: { Hostname?: string }; Status?: { State?: string }; ManagerStatus?: { Reachability?: string } };
+
+/**
+ * Nodes still settling: a state of "unknown", or one that is down/unreachable while its machine
+ * runs (it just started and is rejoining). A node whose machine is stopped is plainly down.
+ */
+async function settling(lab: Lab, nodes: NodeView[]): Promise<boolean> {
+  const running = new Set((await lab.nodes()).filter((n) => n.state === 'running').map((n) => n.name));
+  return nodes.some((n) => {
+    const state = n.Status?.State;
+    const reach = n.ManagerStatus?.Reachability;
+    if (state === 'unknown' || reach === 'unknown') return true;
+    const notUp = state !== 'ready' || (reach !== undefined && reach !== 'reachable');
+    return notUp && running.has(n.Description?.Hostname ?? '');
+  });
+}
 
 export function managersWithLeader(expected: number, hint: string): Check {
   return {
@@ -30,7 +43,7 @@ export function managersWithLeader(expected: number, hint: string): Check {
       return {
         ok: managers.length === expected && reachable.length === expected && leaders.length === 1 && right,
         detail: `${managers.length} managers (${names.join(', ') || 'none'}${right ? '' : `; expected ${planned.join(', ')}`}), ${reachable.length} reachable, ${leaders.length} leader`,
-        converging: managers.some(unsettled),
+        converging: await settling(lab, managers),
       };
     },
   };
@@ -50,7 +63,7 @@ export function workersReady(expected: number, hint: string): Check {
       return {
         ok: workers.length === expected && ready.length === expected && right,
         detail: `${ready.length}/${workers.length} workers ready (${names.join(', ') || 'none'}${right ? '' : `; expected ${planned.join(', ')}`})`,
-        converging: workers.some(unsettled),
+        converging: await settling(lab, workers),
       };
     },
   };

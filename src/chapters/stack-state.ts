@@ -1,7 +1,10 @@
 // What the DevCoin chapters (stack, proxy, secrets) read from the swarm and from the api.
 import type { Lab } from '../lab/types.js';
 import type { CheckResult } from './types.js';
-import { managerEngine, serviceState, type SwarmService } from './swarm-state.js';
+import { anyConverging, managerEngine, serviceState, type SwarmService } from './swarm-state.js';
+
+/** The DevCoin services whose restarts a reading through the api waits for. */
+const STACK = ['devcoin_redis', 'devcoin_api', 'devcoin_miner', 'devcoin_webui', 'devcoin_proxy'];
 
 export interface StackService {
   name: string;
@@ -45,15 +48,17 @@ export const FRESH_COIN_MS = 30_000;
  */
 export async function mining(lab: Lab, base: string, miners: number): Promise<CheckResult> {
   const s = await apiGet(lab, `http://${base}/api/stats`);
-  if (!s || s.status !== 200) return { ok: false, detail: `http://${base}/api/stats answers ${s?.status ?? 'nothing'}` };
+  if (!s || s.status !== 200) return { ok: false, detail: `http://${base}/api/stats answers ${s?.status ?? 'nothing'}`, converging: await anyConverging(lab, STACK) };
   const rate = Number(s.body.hashRate10s);
   const c = await apiGet(lab, `http://${base}/api/coins?limit=1`);
   const newest = Array.isArray(c?.body) ? (c!.body[0] as { time?: number } | undefined) : undefined;
   const age = newest?.time ? Number(s.body.time) - newest.time : undefined;
   const growing = age !== undefined && age < FRESH_COIN_MS;
   const last = age === undefined ? 'no coin stored yet' : `newest coin ${Math.max(0, Math.round(age / 1000))} s old`;
+  const ok = s.body.miners === miners && rate > 0 && growing;
   return {
-    ok: s.body.miners === miners && rate > 0 && growing,
+    ok,
     detail: `${s.body.miners} miners, ${s.body.coins} coins (${last}), ${rate.toLocaleString('en')} H/s over the last 10 s`,
+    converging: !ok && (await anyConverging(lab, STACK)),
   };
 }

@@ -112,6 +112,9 @@ export async function serviceState(lab: Lab, name: string): Promise<ServiceState
   const running = tasks.filter((t) => t.Status?.State === 'running' && t.DesiredState === 'running').length;
   const starting = tasks.some((t) => t.DesiredState === 'running' && STARTING.has(t.Status?.State ?? ''));
   const updating = ['updating', 'rollback_started'].includes(service.UpdateStatus?.State ?? '');
+  // fewer running than the service asks for: Swarm is on its way (a task that cannot be placed
+  // waits in "pending", a state on the way too); asking for the wrong number is not converging
+  const short = replicated !== undefined && running !== replicated;
   return {
     exists: true,
     image: service.Spec?.TaskTemplate?.ContainerSpec?.Image,
@@ -119,8 +122,14 @@ export async function serviceState(lab: Lab, name: string): Promise<ServiceState
     running,
     tasks,
     service,
-    converging: starting || updating,
+    converging: starting || updating || short,
   };
+}
+
+/** Any of these services still converging (for checks that read the stack through the api). */
+export async function anyConverging(lab: Lab, services: string[]): Promise<boolean> {
+  for (const name of services) if ((await serviceState(lab, name)).converging) return true;
+  return false;
 }
 
 /** node ID -> hostname */

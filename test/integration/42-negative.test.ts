@@ -109,7 +109,7 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
     await expectPasses('proxy', 150);
   });
 
-  it('stack: one miner only, and an image not from the registry', async () => {
+  it('stack: one miner only, and an image not from the registry', { timeout: 600_000 }, async () => {
     // the secrets stack runs 2 miners and no web UI port: chapter 6's end it is not
     await expectFails('stack', 'stack-converged', /docker service scale devcoin_miner=6/, /miner 2,/);
     await on('node1', 'docker service scale --detach devcoin_miner=1 >/dev/null');
@@ -193,6 +193,7 @@ describe('verify rejects broken states', { timeout: 300_000 }, () => {
 
   it('services: scaled down, then a new service with no failure in its history', async () => {
     await on('node1', 'docker node update --availability active node5 && docker service update --detach --replicas 3 sleeper >/dev/null');
+    await on('node1', 'for i in $(seq 60); do [ "$(docker service ls --filter name=sleeper --format {{.Replicas}})" = 3/3 ] && exit 0; sleep 1; done; exit 1');
 await expectFails('services', 'sleeper-running', /--replicas 5/, /^3\/3 running$/);
     await on('node1', 'docker service rm sleeper');
     await expectFails('services', 'sleeper-image', /docker service create --name sleeper/, /^no service sleeper$/);

@@ -143,9 +143,10 @@ describe("chapter 5's registry, read in one exec", () => {
   it('says why: not answering, missing images, untagged ones; passes only with all five tagged', async () => {
     const { registryHolds } = await import('../../src/chapters/image-registry.js');
     const run = (r: ExecResult) => registryHolds(fakeLab(() => r));
-    expect(await run({ exitCode: 7, stdout: '', stderr: '' })).toEqual({ ok: false, detail: 'node1:5000 does not answer' });
+    // no registry service converging (no manager answers the fake): a failure to report now
+    expect(await run({ exitCode: 7, stdout: '', stderr: '' })).toEqual({ ok: false, detail: 'node1:5000 does not answer', converging: false });
     expect(await run({ exitCode: 0, stdout: answer([], []), stderr: '' })).toMatchObject({ ok: false, detail: expect.stringMatching(/^missing devcoin\/miner, .* \(catalog: empty\)$/) });
-    expect(await run({ exitCode: 0, stdout: answer(all, all.slice(1)), stderr: '' })).toEqual({ ok: false, detail: 'no tag latest for devcoin/miner' });
+    expect(await run({ exitCode: 0, stdout: answer(all, all.slice(1)), stderr: '' })).toEqual({ ok: false, detail: 'no tag latest for devcoin/miner', converging: false });
     expect(await run({ exitCode: 0, stdout: answer(all, all), stderr: '' })).toEqual({ ok: true, detail: '5 images tagged latest' });
     expect((await run({ exitCode: 1, stdout: '', stderr: 'OCI runtime exec failed' })).detail).toMatch(/^could not ask node1:5000: OCI runtime exec failed/);
   });
