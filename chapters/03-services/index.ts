@@ -48,6 +48,9 @@ export const checks: ChapterModule['checks'] = [
 /** Removes the chapter's service so it can start again from a bare swarm. */
 export async function catchUp(lab: Lab, progress: (t: string) => void) {
   await startAll(lab);
+  // chapter 1's compose stack holds the names the swarm's stack needs (devcoin_private, port 80)
+  progress('no compose project on node1');
+  await lab.exec('node1', 'docker compose -f /workshop/compose.yml down --remove-orphans >/dev/null 2>&1 || true');
   progress('forming the swarm');
   await formSwarm(lab, progress);
   progress('removing services from earlier attempts');
@@ -55,4 +58,4 @@ export async function catchUp(lab: Lab, progress: (t: string) => void) {
 }
 
 /** What the catch-up above may remove (asked about first on machines the lab did not make). */
-export const touches: ChapterModule['touches'] = ['services'];
+export const touches: ChapterModule['touches'] = ['compose', 'services'];

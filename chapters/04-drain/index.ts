@@ -48,6 +48,9 @@ export const checks: ChapterModule['checks'] = [
 /** The chapter starts from chapter 3's end: sleeper with 5 replicas, every node active. */
 export async function catchUp(lab: Lab, progress: (t: string) => void) {
   await startAll(lab);
+  // chapter 1's compose stack holds the names the swarm's stack needs (devcoin_private, port 80)
+  progress('no compose project on node1');
+  await lab.exec('node1', 'docker compose -f /workshop/compose.yml down --remove-orphans >/dev/null 2>&1 || true');
   progress('forming the swarm');
   await formSwarm(lab, progress);
   progress('sleeper with 5 replicas');
@@ -67,4 +70,4 @@ export async function catchUp(lab: Lab, progress: (t: string) => void) {
 }
 
 /** What the catch-up above may remove (asked about first on machines the lab did not make). */
-export const touches: ChapterModule['touches'] = ['services'];
+export const touches: ChapterModule['touches'] = ['compose', 'services'];

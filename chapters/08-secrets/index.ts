@@ -74,4 +74,4 @@ export async function catchUp(lab: Lab, progress: (t: string) => void) {
 }
 
 /** What the catch-up above may remove (asked about first on machines the lab did not make). */
-export const touches: ChapterModule['touches'] = ['services', 'registry-storage', 'images', 'configs', 'secrets'];
+export const touches: ChapterModule['touches'] = ['compose', 'services', 'registry-storage', 'images', 'configs', 'secrets'];

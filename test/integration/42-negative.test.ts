@@ -257,6 +257,16 @@ await expectFails('services', 'sleeper-running', /--replicas 5/, /^3\/3 running$
     expect(took).toBeLessThan(11);
   });
 
+  it("a catch-up after chapter 1 takes its compose stack down (the stack's networks have its names)", async () => {
+    // the compose stack of chapter 1 is still there (the test above stopped only its proxy)
+    expect(await on('node1', 'docker ps -aq --filter label=com.docker.compose.project=devcoin')).not.toBe('');
+    const r = await cli(['--lab', DEMO_LAB, 'goto', 'services'], demoEnv);
+    expect(r.exitCode, String(r.stderr)).toBe(0);
+    expect(await on('node1', 'docker ps -aq --filter label=com.docker.compose.project=devcoin')).toBe('');
+    expect(await on('node1', "docker network ls --format '{{.Name}}'")).not.toMatch(/^devcoin_(private|proxy)$/m);
+    expect((await cli(['--lab', DEMO_LAB, 'goto', 'compose'], demoEnv)).exitCode).toBe(0);
+  });
+
   it('every check of every chapter was seen failing', async () => {
     // every check the chapters have, read from the chapters themselves: a new check cannot slip by
     const all = (await loadChapters()).flatMap((c) => c.module.checks.map((k) => `${c.slug}/${k.id}`));
