@@ -78,4 +78,32 @@ describe('the web UI from the host, through 127.0.0.1', () => {
     expect(r.exitCode, String(r.stdout) + String(r.stderr)).toBe(0);
     expect(String(r.stdout)).toContain(`web UI: open ${url} in this machine's browser (what compose left running)`);
   });
+
+  it('chapters 6, 7 and 8: the URL each leaves running serves the DevCoin page to the host (6 on 8080, 7 and 8 on 80)', async () => {
+    const ls = JSON.parse(String((await cli(['--lab', LAB, '--json', 'lab', 'ls'], env)).stdout)) as { webUi: string; webUi8080: string };
+    const page = async (u: string) => {
+      const res = await fetch(u, { signal: AbortSignal.timeout(10_000) });
+      return `${res.status} ${(await res.text()).match(/<title>[^<]*<\/title>/)?.[0] ?? 'no title'}`;
+    };
+    // chapter 2 starts by taking chapter 1's compose stack down (its catch-up does that); the
+    // catch-ups of chapters 3-8 leave a compose project alone, and its local network
+    // devcoin_private then makes chapter 6's `docker stack deploy` fail ("network with name
+    // devcoin_private already exists"): a bug of those catch-ups, reported, not this test's topic
+    const swarm = await cli(['--lab', LAB, 'goto', 'swarm'], env);
+    expect(swarm.exitCode, String(swarm.stdout) + String(swarm.stderr)).toBe(0);
+    const goto = await cli(['--lab', LAB, 'goto', 'stack'], env);
+    expect(goto.exitCode, String(goto.stdout) + String(goto.stderr)).toBe(0);
+    for (const [chapter, url] of [['stack', ls.webUi8080], ['proxy', ls.webUi], ['secrets', ls.webUi]] as const) {
+      const run = await cli(['--lab', LAB, 'run', chapter], env);
+      expect(run.exitCode, String(run.stdout) + String(run.stderr)).toBe(0);
+      expect(String(run.stdout), chapter).toContain(`web UI: open ${url} in this machine's browser`);
+      expect(await page(url), `${chapter}: ${url}`).toBe('200 <title>DevCoin</title>');
+      const next = await cli(['--lab', LAB, 'next'], env);
+      expect(next.exitCode, String(next.stdout) + String(next.stderr)).toBe(0);
+      expect(String(next.stdout)).toContain(`web UI: open ${url} in this machine's browser (what ${chapter} left running)`);
+    }
+    // chapter 7 took the published port away from the web UI: 8080 answers no more
+    const gone = await fetch(ls.webUi8080, { signal: AbortSignal.timeout(5000) }).then((r) => r.status, (e: Error) => e.message);
+    expect(gone).not.toBe(200);
+  }, 900_000);
 });
