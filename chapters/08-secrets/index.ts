@@ -75,3 +75,6 @@ export async function catchUp(lab: Lab, progress: (t: string) => void) {
 
 /** What the catch-up above may remove (asked about first on machines the lab did not make). */
 export const touches: ChapterModule['touches'] = ['compose', 'services', 'registry-storage', 'images', 'configs', 'secrets'];
+
+/** node1's port 80 serves the web UI at the end of the chapter (`run` and `next` print its URL). */
+export const webPort: ChapterModule['webPort'] = 80;

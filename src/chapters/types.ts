@@ -24,6 +24,11 @@ export interface ChapterModule {
   catchUp(lab: Lab, progress: (text: string) => void): Promise<void>;
   /** What that catch-up may remove (asked about on machines the lab did not make); all when unsaid */
   touches?: CatchUpTouch[];
+  /**
+   * The port of node1 that serves the web UI once the chapter is done (80: compose, the proxy;
+   * 8080: chapter 6's web UI); `run` and `next` then print where the browser opens it
+   */
+  webPort?: 80 | 8080;
 }
 
 /** A fenced command: ```sh node1 (or @service: the node running one of its tasks). */

@@ -9,6 +9,12 @@ import { engineDisk, gib } from '../docker/disk.js';
 import { imageExists } from '../docker/build.js';
 import { nestedEngineTrial, removeStaleTrials } from '../docker/trial.js';
 import { probeRoutingMesh } from '../docker/ipvs.js';
+import {
+  cgroupConsequence, cgroupModeFromInfo, isDockerDesktop, isRootless, judgeInotify, readHostFacts, userKind,
+  type CgroupLayout, type EngineFacts, type HostFacts,
+} from '../docker/host-facts.js';
+import { readFileSync } from 'node:fs';
+import { userInfo } from 'node:os';
 import { IMAGES } from '../images/catalog.js';
 import { imageStatuses } from '../images/setup.js';
 
@@ -51,7 +57,7 @@ export function versionAtLeast(version: string, min: number[]): boolean {
   return true;
 }
 
-interface EngineInfo {
+interface EngineInfo extends EngineFacts {
   ServerVersion?: string;
   CgroupVersion?: string;
   CgroupDriver?: string;
@@ -70,16 +76,91 @@ async function checkVersion(docker: Docker): Promise<Check> {
   };
 }
 
-function checkCgroup(info: EngineInfo): Check {
-  const v = info.CgroupVersion ?? '1';
+/** Where the engine runs, as far as the CLI can tell: here, in Docker Desktop's VM, or elsewhere. */
+export type EngineWhere = 'local' | 'desktop' | 'remote';
+
+export function engineWhere(endpointHost: string, info: EngineFacts): EngineWhere {
+  if (isDockerDesktop(info)) return 'desktop';
+  return endpointHost.startsWith('unix://') || endpointHost.startsWith('npipe://') ? 'local' : 'remote';
+}
+
+function osName(): string {
+  try {
+    const t = readFileSync('/etc/os-release', 'utf8');
+    return t.match(/^PRETTY_NAME="?([^"\n]*)"?$/m)?.[1] ?? process.platform;
+  } catch {
+    return process.platform;
+  }
+}
+
+export function checkHost(where: EngineWhere, info: EngineInfo, os: string): Check {
+  const engine = where === 'local' ? 'the engine runs on this machine' : where === 'desktop' ? "the engine runs in Docker Desktop's VM" : 'the engine runs on another machine';
+  return { id: 'host', status: 'pass', summary: `${os}, engine kernel ${info.KernelVersion ?? '?'}: ${engine}`, fix: '' };
+}
+
+/** The engine's cgroup version (what nested engines get), with this machine's when they are the same kernel. */
+export function checkCgroup(info: EngineInfo, local?: CgroupLayout, where: EngineWhere = 'local'): Check {
+  const engine = cgroupModeFromInfo(info);
+  const mode = engine !== 'unknown' ? engine : where === 'local' && local ? local.mode : 'unknown';
+  const seen = where === 'local' && local && local.mode !== 'unknown' ? `; /proc/self/mountinfo: ${local.mode}${local.hybrid ? ', hybrid' : ''}` : '';
   return {
     id: 'cgroup',
-    status: v === '1' || v === '2' ? 'pass' : 'warn',
-    summary:
-      `cgroup v${v} (${info.CgroupDriver ?? '?'} driver)` +
-      (v === '1' ? ': lab nodes remount the hierarchies read-write for their nested engine' : ': lab nodes delegate controllers to their nested engine'),
-    fix: v === '1' || v === '2' ? '' : 'unknown cgroup setup; nested engines may fail',
+    status: mode === 'unknown' ? 'warn' : 'pass',
+    summary: `cgroup ${mode} (${info.CgroupDriver ?? '?'} driver${seen}): ${cgroupConsequence(mode)}`,
+    fix: mode === 'unknown' ? 'unknown cgroup setup; nested engines may fail' : '',
   };
+}
+
+export function checkUser(user: HostFacts['user'], name: string): Check {
+  const kind = userKind(user);
+  if (kind === 'root') return { id: 'user', status: 'pass', summary: 'running as root: the engine socket is yours, and so are the sysctl fixes below', fix: '' };
+  if (kind === 'docker-group') {
+    return { id: 'user', status: 'pass', summary: `running as ${name}, in the docker group: the engine socket is yours (root-equivalent on this machine); sysctl fixes need sudo`, fix: '' };
+  }
+  return {
+    id: 'user',
+    status: 'warn',
+    summary: `running as ${name}, neither root nor in the docker group: the engine answers through DOCKER_HOST or a socket of your own (rootless?)`,
+    fix: 'for the system engine: `sudo usermod -aG docker $USER`, then log in again',
+  };
+}
+
+export function checkRootless(info: EngineInfo): Check {
+  if (!isRootless(info)) return { id: 'rootless', status: 'pass', summary: 'not a rootless engine: lab nodes get the capabilities and device rules a nested engine needs', fix: '' };
+  return {
+    id: 'rootless',
+    status: 'warn',
+    summary: 'rootless engine: lab nodes cannot get real CAP_SYS_ADMIN, cgroups or devices for their nested engine (the nested check tries)',
+    fix: "use the system engine: root, or a user in the docker group (`docker context use default`)",
+  };
+}
+
+export function checkDesktop(where: EngineWhere, info: EngineInfo): Check {
+  if (where !== 'desktop') {
+    return { id: 'desktop', status: 'pass', summary: 'not Docker Desktop: this machine reaches lab addresses directly, and 127.0.0.1 ports as well', fix: '' };
+  }
+  return {
+    id: 'desktop',
+    status: 'pass',
+    summary: `Docker Desktop (${info.OperatingSystem ?? 'VM'}): this machine cannot route to container addresses; the lab's web UI is on a 127.0.0.1 port (\`lab ls\` shows the URL)`,
+    fix: '',
+  };
+}
+
+export function checkWsl(wsl: boolean): Check {
+  if (!wsl) return { id: 'wsl', status: 'pass', summary: 'not WSL: the kernel is this machine\'s own', fix: '' };
+  return {
+    id: 'wsl',
+    status: 'pass',
+    summary: "WSL: the kernel is WSL's (IPVS often missing: see routing-mesh); a browser on Windows opens the web UI on its 127.0.0.1 port (`lab ls` shows the URL)",
+    fix: '',
+  };
+}
+
+export function checkInotify(inotify: HostFacts['inotify'], where: EngineWhere): Check {
+  // the limits that matter are the engine's kernel's: read here only when that is this machine
+  const v = where === 'local' ? judgeInotify(inotify.instances, inotify.watches) : judgeInotify(undefined, undefined);
+  return { id: 'inotify', status: v.ok ? 'pass' : 'warn', summary: v.summary, fix: v.fix };
 }
 
 function checkStorage(info: EngineInfo): Check {
@@ -154,8 +235,23 @@ async function doctor(ctx: Context): Promise<number> {
   const docker = engine.docker;
   const checks: Check[] = [{ id: 'engine', status: 'pass', summary: `engine answers at ${ep.host} (found via ${ep.source})`, fix: '' }];
   const info = (await docker.info()) as EngineInfo;
+  const facts = readHostFacts();
+  const where = engineWhere(ep.host, info);
+  const name = (() => {
+    try {
+      return userInfo().username;
+    } catch {
+      return `uid ${facts.user.uid}`;
+    }
+  })();
+  checks.push(checkHost(where, info, osName()));
+  checks.push(checkUser(facts.user, name));
   checks.push(await checkVersion(docker));
-  checks.push(checkCgroup(info));
+  checks.push(checkCgroup(info, facts.localCgroup, where));
+  checks.push(checkRootless(info));
+  checks.push(checkDesktop(where, info));
+  checks.push(checkWsl(facts.wsl));
+  checks.push(checkInotify(facts.inotify, where));
   checks.push(checkStorage(info));
   checks.push(await checkDisk(engine));
   checks.push(await checkNested(ctx, docker));
@@ -164,7 +260,19 @@ async function doctor(ctx: Context): Promise<number> {
   checks.push(await checkImages(docker));
 
   const v = verdict(checks);
-  ctx.out.data({ checks, routingMesh: mesh.available, ok: v.exitCode === 0 });
+  const host = {
+    engine: where,
+    kernel: info.KernelVersion ?? null,
+    cgroup: cgroupModeFromInfo(info) !== 'unknown' ? cgroupModeFromInfo(info) : where === 'local' ? (facts.localCgroup?.mode ?? 'unknown') : 'unknown',
+    localCgroup: facts.localCgroup ?? null,
+    ipvs: mesh.available,
+    rootless: isRootless(info),
+    desktop: where === 'desktop',
+    wsl: facts.wsl,
+    inotify: where === 'local' ? { maxUserInstances: facts.inotify.instances ?? null, maxUserWatches: facts.inotify.watches ?? null } : null,
+    user: { name, uid: facts.user.uid, kind: userKind(facts.user) },
+  };
+  ctx.out.data({ checks, host, routingMesh: mesh.available, ok: v.exitCode === 0 });
   for (const check of checks) for (const l of formatCheck(check, ctx.out.c)) ctx.out.line(l);
   ctx.out.line();
   ctx.out.line(v.line);
@@ -174,7 +282,7 @@ async function doctor(ctx: Context): Promise<number> {
 export function registerDoctor(program: Command): void {
   program
     .command('doctor')
-    .description('check this machine: engine, cgroups, storage, disk, a nested engine trial, routing mesh, images')
+    .description('check this machine: which host it is (cgroups, rootless, Docker Desktop, WSL, inotify, user), storage, disk, a nested engine trial, routing mesh, images')
     .addHelpText('after', '\nExit status: 0 ready (maybe with warnings), 1 a check failed, 3 no Docker engine.')
     .action(action((ctx) => doctor(ctx)));
 }

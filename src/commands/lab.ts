@@ -11,6 +11,7 @@ import { containerName } from '../lab/names.js';
 import { dirname } from 'node:path';
 import { discoverHostEndpoint, dockerCliEnv } from '../docker/engine.js';
 import type { Lab } from '../lab/types.js';
+import { webUrlOf } from '../lab/web.js';
 
 function count(v: string, what: string): number {
   const n = Number(v);
@@ -70,11 +71,18 @@ async function ls(ctx: Context) {
       return { ...n, engine, swarm };
     }),
   );
-  ctx.out.data({ lab: ctx.lab, nodes: rows });
+  // the web UI as this machine's browser opens it: node1's port 80 (compose, chapters 7-8), 8080 in chapter 6
+  const webUi = webUrlOf(rows, 80) ?? null;
+  const webUi8080 = webUrlOf(rows, 8080) ?? null;
+  ctx.out.data({ lab: ctx.lab, nodes: rows, webUi, webUi8080 });
   ctx.out.table(
     ['NODE', 'ADDRESS', 'PLANNED', 'SWARM', 'STATE', 'ENGINE', 'TLS PORT'],
     rows.map((r) => [r.name, r.address, r.plannedRole, r.swarm || '-', r.state, r.engine || '-', String(r.port ?? '')]),
   );
+  if (webUi) {
+    ctx.out.line();
+    ctx.out.line(`web UI: ${webUi} (node1's port 80: chapters 1, 7 and 8)${webUi8080 ? `; ${webUi8080} (node1's port 8080: chapter 6)` : ''}`);
+  }
 }
 
 async function checkNodes(lab: Lab, names: string[]): Promise<void> {

@@ -13,6 +13,20 @@ import type { Chapter } from '../chapters/types.js';
 import { openLab, labDown, labUp } from '../lab/index.js';
 import { withLabLock } from '../lab/lock.js';
 import { renderMarkdown, prompt } from '../ui/render.js';
+import { webUrl } from '../lab/web.js';
+import type { Lab } from '../lab/types.js';
+
+/**
+ * Where this machine's browser opens the web UI the chapter leaves running (node1's port 80 or
+ * 8080), or undefined when the chapter serves none (or the lab is older than its web ports).
+ */
+export async function chapterWebUi(lab: Lab, chapter: Chapter): Promise<string | undefined> {
+  return chapter.module.webPort ? webUrl(lab, chapter.module.webPort) : undefined;
+}
+
+function webUiLine(ctx: Context, url: string): string {
+  return `${ctx.out.c.bold('web UI:')} open ${url} in this machine's browser`;
+}
 
 async function state(ctx: Context): Promise<{ chapters: Chapter[]; progress: Progress }> {
   const chapters = await loadChapters();
@@ -152,7 +166,9 @@ export function registerWorkshop(program: Command): void {
         } catch (err) {
           stepFailure(err, c);
         }
-        ctx.out.data({ chapter: c.slug, ran: true });
+        const webUi = await chapterWebUi(await openLab(ctx.lab), c);
+        ctx.out.data({ chapter: c.slug, ran: true, webUi: webUi ?? null });
+        if (webUi) ctx.out.line(webUiLine(ctx, webUi));
         ctx.out.line(ctx.out.c.dim('next: devcoin-workshop verify'));
       }),
     );
@@ -184,8 +200,8 @@ export function registerWorkshop(program: Command): void {
       action(async (ctx, opts: { force?: boolean }) => {
         const { chapters, progress } = await state(ctx);
         const c = findChapter(chapters, progress.current);
+        const lab = await openLab(ctx.lab);
         if (!opts.force) {
-          const lab = await openLab(ctx.lab);
           const results = await verifyChapter(lab, c, 10_000);
           if (!results.every((r) => r.ok)) {
             printChecks(ctx, results);
@@ -197,7 +213,10 @@ export function registerWorkshop(program: Command): void {
         const next = chapters[i + 1];
         const done = [...new Set([...progress.done, c.slug])];
         writeProgress(ctx.lab, { current: next?.slug ?? c.slug, done });
-        ctx.out.data({ chapter: c.slug, moved: !!next, next: next?.slug ?? null });
+        // the chapter just done leaves the web UI running: say where to watch it
+        const webUi = await chapterWebUi(lab, c);
+        ctx.out.data({ chapter: c.slug, moved: !!next, next: next?.slug ?? null, webUi: webUi ?? null });
+        if (webUi) ctx.out.line(`${webUiLine(ctx, webUi)} (what ${c.slug} left running)\n`);
         if (!next) ctx.out.line(ctx.out.c.green('That was the last chapter. Well done!'));
         else ctx.out.line(`${ctx.out.c.bold(`${next.number} ${next.title}`)}\n\n${next.intro}\n\n${ctx.out.c.dim('read it all: devcoin-workshop show')}`);
       }),

@@ -14,13 +14,25 @@ import { ExitCode, UserError } from '../errors.js';
 import { LAB_LABEL, type Lab, type LabNode } from './types.js';
 import { clientTls, ensureCerts, nodeCertDir, removeCerts } from './certs.js';
 import {
-  ADDRESS_LABEL, KIND_LABEL, LAB_VERSION, LAB_VERSION_LABEL, NODE_LABEL, PORT_LABEL, ROLE_LABEL,
+  ADDRESS_LABEL, KIND_LABEL, LAB_VERSION, LAB_VERSION_LABEL, NODE_LABEL, PORT_LABEL, ROLE_LABEL, WEB_PORT_LABELS, WEB_PORTS,
   chooseSubnet, containerName, hubAddress, labLabels, networkName, planNodes, prefixOf, volumeName,
-  type PlannedNode,
+  type PlannedNode, type WebPort,
 } from './names.js';
 import { seedHub, waitForHub, type SeedResult } from './hub.js';
 
 const nodeNumber = (name: string) => Number(name.replace(/^node/, ''));
+
+/** The 127.0.0.1 URLs of a node's web ports, from its container's labels. */
+export function webUrls(labels: Record<string, string>): Partial<Record<WebPort, string>> {
+  const urls: Partial<Record<WebPort, string>> = {};
+  for (const p of WEB_PORTS) if (labels[WEB_PORT_LABELS[p]]) urls[p] = `http://127.0.0.1:${labels[WEB_PORT_LABELS[p]]}/`;
+  return urls;
+}
+
+/** Every host port a node container publishes (TLS, then web), from its labels. */
+function hostPorts(labels: Record<string, string>): number[] {
+  return [labels[PORT_LABEL], ...WEB_PORTS.map((p) => labels[WEB_PORT_LABELS[p]])].filter(Boolean).map(Number);
+}
 
 export class DindLab implements Lab {
   readonly provider = 'dind' as const;
@@ -42,6 +54,7 @@ export class DindLab implements Lab {
       address: c.Labels[ADDRESS_LABEL],
       state: c.State,
       port: Number(c.Labels[PORT_LABEL]),
+      web: webUrls(c.Labels),
     }));
   }
 
@@ -101,22 +114,24 @@ export class DindLab implements Lab {
     const cs = await Promise.all(nodes.map((n) => this.container(n)));
     await Promise.all(
       cs.map(async (c) => {
-        if (c.State !== 'running') await startContainer(this.host.docker, c.Id, Number(c.Labels[PORT_LABEL]));
+        if (c.State !== 'running') await startContainer(this.host.docker, c.Id, hostPorts(c.Labels));
         await waitForEngine(this, c.Labels[NODE_LABEL], c.Id);
       }),
     );
   }
 }
 
-async function startContainer(docker: Docker, id: string, port?: number): Promise<void> {
+async function startContainer(docker: Docker, id: string, ports: number[] = []): Promise<void> {
   try {
     await docker.getContainer(id).start();
   } catch (err) {
     const msg = (err as Error).message ?? '';
     if ((err as { statusCode?: number }).statusCode === 304) return; // already running
-    if (port && /address already in use|port is already allocated/i.test(msg)) {
+    if (ports.length && /address already in use|port is already allocated/i.test(msg)) {
+      const taken = ports.filter((p) => msg.includes(String(p)));
+      const which = taken.length ? `port ${taken.join(', ')}` : ports.length === 1 ? `port ${ports[0]}` : `one of its ports ${ports.join(', ')}`;
       throw new UserError(
-        `port ${port} on 127.0.0.1 is taken by another program, so the node cannot start`,
+        `${which} on 127.0.0.1 is taken by another program, so the node cannot start`,
         'stop that program, or run `devcoin-workshop lab down` and `lab up` to get new ports',
       );
     }
@@ -192,7 +207,7 @@ async function createAndStart(
   lab: string,
   part: string,
   spec: Docker.ContainerCreateOptions,
-  port?: number,
+  ports: number[] = [],
 ): Promise<string> {
   const name = containerName(lab, part);
   let c: Docker.Container;
@@ -204,17 +219,18 @@ async function createAndStart(
     }
     throw err;
   }
-  await startContainer(docker, c.id, port);
+  await startContainer(docker, c.id, ports);
   return c.id;
 }
 
-function nodeSpec(lab: string, n: PlannedNode, port: number): Docker.ContainerCreateOptions {
+export function nodeSpec(lab: string, n: PlannedNode, port: number, web: Record<WebPort, number>): Docker.ContainerCreateOptions {
   const net = networkName(lab);
   return {
     Image: IMAGES.node,
     Hostname: n.name,
     Labels: labLabels(lab, {
       [KIND_LABEL]: 'node', [NODE_LABEL]: n.name, [ROLE_LABEL]: n.role, [ADDRESS_LABEL]: n.address, [PORT_LABEL]: String(port),
+      ...Object.fromEntries(WEB_PORTS.map((p) => [WEB_PORT_LABELS[p], String(web[p])])),
     }),
     // the node image's entrypoint execs dockerd with these arguments
     Cmd: [
@@ -225,11 +241,16 @@ function nodeSpec(lab: string, n: PlannedNode, port: number): Docker.ContainerCr
       // chapter 5's in-swarm registry, pinned to node1 (docs/decisions.md)
       '--insecure-registry=node1:5000',
     ],
-    ExposedPorts: { '2376/tcp': {} },
+    ExposedPorts: { '2376/tcp': {}, ...Object.fromEntries(WEB_PORTS.map((p) => [`${p}/tcp`, {}])) },
     HostConfig: {
       ...dindHostConfig(),
       Binds: [`${stackDir}:/workshop:ro`, `${nodeCertDir(lab, n.name)}:/certs:ro`, `${volumeName(lab, n.name)}:/var/lib/docker`],
-      PortBindings: { '2376/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+      // the engine's TLS port, and the web ports the node's own engine publishes (compose, host-mode
+      // services): on 127.0.0.1 only, the way in where container addresses are not routed
+      PortBindings: {
+        '2376/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }],
+        ...Object.fromEntries(WEB_PORTS.map((p) => [`${p}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(web[p]) }]])),
+      },
       NetworkMode: net,
     },
     NetworkingConfig: { EndpointsConfig: { [net]: { IPAMConfig: { IPv4Address: n.address }, Aliases: [n.name] } } },
@@ -343,11 +364,11 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   let seederId: string;
   if (!seeder) {
     seedPort = await freePort();
-    seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort), seedPort);
+    seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort), [seedPort]);
   } else {
     seedPort = Number(seeder.Labels[PORT_LABEL]);
     seederId = seeder.Id;
-    if (seeder.State !== 'running') await startContainer(docker, seeder.Id, seedPort);
+    if (seeder.State !== 'running') await startContainer(docker, seeder.Id, [seedPort]);
   }
   const seeding = waitForHub(seedPort)
     .then(() => seedHub(docker, seedPort, progress))
@@ -360,11 +381,12 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
       const c = existingNodes.find((x) => x.Labels[NODE_LABEL] === n.name);
       if (!c) {
         const port = await freePort();
+        const web = { 80: await freePort(), 8080: await freePort() };
         await ensureVolume(docker, volumeName(lab, n.name), { ...labels, [KIND_LABEL]: 'node', [NODE_LABEL]: n.name });
-        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port), port);
+        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web), [port, web[80], web[8080]]);
         result.created.push(n.name);
       } else if (c.State !== 'running') {
-        await startContainer(docker, c.Id, Number(c.Labels[PORT_LABEL]));
+        await startContainer(docker, c.Id, hostPorts(c.Labels));
         result.started.push(n.name);
       } else result.unchanged.push(n.name);
     }),

@@ -6,10 +6,19 @@ export const NODE_LABEL = 'io.devcoin.workshop.node';
 export const ROLE_LABEL = 'io.devcoin.workshop.role';
 export const ADDRESS_LABEL = 'io.devcoin.workshop.address';
 export const PORT_LABEL = 'io.devcoin.workshop.port';
+/**
+ * Host ports (127.0.0.1) of a node's ports 80 and 8080, where the chapters serve the web UI:
+ * the way in from this machine's browser where container addresses are not routed (Docker
+ * Desktop, WSL); see docs/decisions.md.
+ */
+export const WEB_PORT_LABELS = { 80: 'io.devcoin.workshop.web-port', 8080: 'io.devcoin.workshop.web8080-port' } as const;
+export type WebPort = keyof typeof WEB_PORT_LABELS;
+export const WEB_PORTS = [80, 8080] as const;
 /** bumped when a lab made by an older version can no longer be driven by this one */
 export const LAB_VERSION_LABEL = 'io.devcoin.workshop.lab-version';
 // 2: the hub is read-only, seeded through a separate writable registry no node reaches
-export const LAB_VERSION = '2';
+// 3: each node publishes its ports 80 and 8080 on 127.0.0.1 of the host as well (WEB_PORT_LABELS)
+export const LAB_VERSION = '3';
 
 export const networkName = (lab: string) => `devcoin-${lab}`;
 export const containerName = (lab: string, part: string) => `${lab}-${part}`;

@@ -224,7 +224,8 @@ export class RemoteLab implements Lab {
         } catch {
           state = 'unreachable';
         }
-        return { name: n.name, plannedRole: n.role, address: n.address, state };
+        // a real machine: the browser goes to its own address (nothing is published for it)
+        return { name: n.name, plannedRole: n.role, address: n.address, state, web: { 80: `http://${n.address}/`, 8080: `http://${n.address}:8080/` } };
       }),
     );
   }

@@ -17,6 +17,11 @@ export interface LabNode {
   state: string;
   /** host port of its engine's TLS endpoint (built-in lab) */
   port?: number;
+  /**
+   * How this machine's browser reaches the node's web ports (80, 8080): http://127.0.0.1:PORT/
+   * on the built-in lab (published by the host engine), http://ADDRESS:PORT/ on connected machines
+   */
+  web?: Partial<Record<80 | 8080, string>>;
 }
 
 /** What a chapter's catch-up may remove from a lab's machines (chapters/*\/index.ts declare theirs). */

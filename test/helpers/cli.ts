@@ -40,7 +40,7 @@ export async function fakeLabNode(lab: string, home: string): Promise<string> {
   copyFileSync(join(dir, 'cert.pem'), join(dir, 'ca.pem'));
   const labels = {
     'io.devcoin.workshop.lab': lab,
-    'io.devcoin.workshop.lab-version': '2',
+    'io.devcoin.workshop.lab-version': LAB_VERSION,
     'io.devcoin.workshop.kind': 'node',
     'io.devcoin.workshop.node': 'node1',
     'io.devcoin.workshop.role': 'manager',

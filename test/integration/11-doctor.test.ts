@@ -1,7 +1,7 @@
 // doctor on this machine's real engine, and with an engine address where nothing answers.
 import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
 
@@ -10,6 +10,17 @@ const cli = join(packageRoot, 'bin', 'devcoin-workshop');
 interface Report {
   checks: { id: string; status: string; summary: string; fix: string }[];
   routingMesh: boolean;
+  host: {
+    engine: string;
+    cgroup: string;
+    localCgroup: { mode: string; hybrid: boolean } | null;
+    ipvs: boolean;
+    rootless: boolean;
+    desktop: boolean;
+    wsl: boolean;
+    inotify: { maxUserInstances: number; maxUserWatches: number } | null;
+    user: { uid: number; kind: string };
+  };
 }
 
 describe('doctor', () => {
@@ -18,7 +29,9 @@ describe('doctor', () => {
     expect(r.exitCode, r.stdout + r.stderr).toBe(0);
     const report = JSON.parse(r.stdout) as Report;
     const by = (id: string) => report.checks.find((c) => c.id === id)!;
-    expect(report.checks.map((c) => c.id)).toEqual(['engine', 'version', 'cgroup', 'storage', 'disk', 'nested', 'routing-mesh', 'images']);
+    expect(report.checks.map((c) => c.id)).toEqual([
+      'engine', 'host', 'user', 'version', 'cgroup', 'rootless', 'desktop', 'wsl', 'inotify', 'storage', 'disk', 'nested', 'routing-mesh', 'images',
+    ]);
     expect(report.checks.filter((c) => c.status === 'fail')).toEqual([]);
     // what the engine itself says, not a value written into the test
     const cgroup = (await execa('docker', ['info', '--format', '{{.CgroupVersion}}'])).stdout.trim();
@@ -34,6 +47,55 @@ describe('doctor', () => {
     // the trial node is gone
     const left = await execa('docker', ['ps', '-aq', '--filter', 'label=io.devcoin.workshop.trial']);
     expect(left.stdout.trim()).toBe('');
+  });
+
+  it('says which host this is and what follows, each fact read here another way than doctor reads it', async () => {
+    const r = await execa('node', [cli, '--json', 'doctor'], { reject: false, env: { NO_COLOR: '1' } });
+    expect(r.exitCode, r.stdout + r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout) as Report;
+    const by = (id: string) => report.checks.find((c) => c.id === id)!;
+    for (const id of ['host', 'user', 'cgroup', 'rootless', 'desktop', 'wsl', 'inotify', 'routing-mesh']) console.log(`${id}: ${by(id).summary}`);
+    const info = JSON.parse((await execa('docker', ['info', '--format', '{{json .}}'])).stdout) as {
+      CgroupVersion: string; OperatingSystem: string; Name: string; SecurityOptions: string[];
+    };
+    // cgroup: what stat says of /sys/fs/cgroup (tmpfs: v1, cgroup2fs: v2), and the engine agrees
+    const fsType = (await execa('stat', ['-fc', '%T', '/sys/fs/cgroup'])).stdout.trim();
+    const local = fsType === 'cgroup2fs' ? 'v2' : fsType === 'tmpfs' ? 'v1' : 'unknown';
+    expect(report.host.localCgroup?.mode).toBe(local);
+    expect(report.host.cgroup).toBe(`v${info.CgroupVersion}`);
+    expect(by('cgroup').summary).toContain(`/proc/self/mountinfo: ${local}`);
+    if (local === 'v1') expect(by('cgroup').summary).toMatch(/^cgroup v1 .*: the node entrypoint remounts each hierarchy read-write/);
+    // IPVS: /proc/net/ip_vs on this machine (the engine is local)
+    expect(report.host.ipvs).toBe(existsSync('/proc/net/ip_vs'));
+    if (!report.host.ipvs) expect(by('routing-mesh').summary).toMatch(/^IPVS missing: lab uses dnsrr \+ host publishing/);
+    // who: id -u
+    const uid = Number((await execa('id', ['-u'])).stdout.trim());
+    expect(report.host.user.uid).toBe(uid);
+    if (uid === 0) {
+      expect(report.host.user.kind).toBe('root');
+      expect(by('user').summary).toMatch(/^running as root/);
+    }
+    // rootless and Docker Desktop: what docker info says
+    const rootless = info.SecurityOptions.some((o) => o.includes('name=rootless'));
+    expect(report.host.rootless).toBe(rootless);
+    const desktop = info.OperatingSystem === 'Docker Desktop' || info.Name === 'docker-desktop';
+    expect(report.host.desktop).toBe(desktop);
+    if (!desktop) expect(by('desktop').summary).toMatch(/^not Docker Desktop/);
+    if (!rootless) expect(by('rootless').summary).toMatch(/^not a rootless engine/);
+    // WSL: /proc/version
+    const wsl = /microsoft|wsl/i.test(readFileSync('/proc/version', 'utf8'));
+    expect(report.host.wsl).toBe(wsl);
+    if (!wsl) expect(by('wsl').summary).toMatch(/^not WSL/);
+    // inotify: the sysctls themselves
+    const sysctl = async (k: string) => Number((await execa('sysctl', ['-n', k])).stdout.trim());
+    const instances = await sysctl('fs.inotify.max_user_instances');
+    const watches = await sysctl('fs.inotify.max_user_watches');
+    expect(report.host.inotify).toEqual({ maxUserInstances: instances, maxUserWatches: watches });
+    expect(by('inotify').summary).toContain(`max_user_instances ${instances}, max_user_watches ${watches}`);
+    if (instances < 512) {
+      expect(by('inotify').status).toBe('warn');
+      expect(by('inotify').fix).toMatch(/^sysctl -w fs\.inotify\.max_user_instances=512/);
+    } else expect(by('inotify').status).toBe(watches < 65_536 ? 'warn' : 'pass');
   });
 
   it("its trial node is no lab's part: it carries the trial label, never a lab's", async () => {
@@ -59,6 +121,10 @@ describe('doctor', () => {
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toMatch(/^✓ engine +engine answers at /m);
     expect(r.stdout).toMatch(/^✓ nested +a lab node ran Docker/m);
+    // the host lines, with what follows for the lab
+    expect(r.stdout).toMatch(/^✓ host +\S.*: the engine (runs on this machine|runs in Docker Desktop's VM|runs on another machine)$/m);
+    expect(r.stdout).toMatch(/^✓ cgroup +cgroup v[12] \(.*\): the node entrypoint /m);
+    expect(r.stdout).toMatch(/^[✓!] inotify +inotify max_user_instances \d+, max_user_watches \d+/m);
     expect(r.stdout.trim().split('\n').at(-1)).toMatch(/^ready/);
   });
 

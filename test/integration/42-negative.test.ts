@@ -242,6 +242,11 @@ await expectFails('services', 'sleeper-running', /--replicas 5/, /^3\/3 running$
     expect((await cli(['--lab', DEMO_LAB, 'goto', 'compose'], demoEnv)).exitCode).toBe(0);
     const run = await cli(['--lab', DEMO_LAB, 'run', 'compose'], demoEnv);
     expect(run.exitCode, String(run.stderr)).toBe(0);
+    // run says where this machine's browser opens the web UI, and the host gets the page there
+    const url = (JSON.parse(String((await cli(['--lab', DEMO_LAB, '--json', 'lab', 'ls'], demoEnv)).stdout)) as { webUi: string }).webUi;
+    expect(String(run.stdout)).toContain(`web UI: open ${url} in this machine's browser`);
+    const page = await fetch(url, { signal: AbortSignal.timeout(10_000) });
+    expect(await page.text()).toMatch(/<title>DevCoin<\/title>/);
     await expectPasses('compose');
     await on('node1', 'docker compose -f /workshop/compose.yml up -d --scale miner=1 2>/dev/null');
     await expectFails('compose', 'compose-up', /--scale miner=3/, /miner 1$/);
