@@ -51,11 +51,12 @@ export async function passwordLeaks(lab: Lab, password: string): Promise<LeakRep
   const nodes = (await lab.nodes()).filter((n) => n.state === 'running').map((n) => n.name);
   for (const node of nodes) {
     await probe(node, 'docker inspect', 'ids=$(docker ps -aq) && [ -n "$ids" ] && docker inspect $ids');
-    // every process of every running container: its command line and its environment
+    // every process of every running container: its command line and its environment (a
+    // container that stopped between the listing and the exec has no process left to probe)
     await probe(
       node,
       'process argv/environ',
-      `ids=$(docker ps -q) || exit 1; [ -n "$ids" ] || { echo "no container"; exit 0; }; for c in $ids; do docker exec -u 0 $c sh -c 'for p in /proc/[0-9]*; do cat $p/cmdline $p/environ 2>/dev/null; echo; done | tr "\\0" "\\n"; test -r /proc/1/environ' || exit 1; done`,
+      `ids=$(docker ps -q) || exit 1; [ -n "$ids" ] || { echo "no container"; exit 0; }; for c in $ids; do docker exec -u 0 $c sh -c 'for p in /proc/[0-9]*; do cat $p/cmdline $p/environ 2>/dev/null; echo; done | tr "\\0" "\\n"; test -r /proc/1/environ' || [ "$(docker inspect -f '{{.State.Running}}' $c 2>/dev/null)" != true ] || exit 1; done`,
     );
   }
   return report;

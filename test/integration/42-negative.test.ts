@@ -116,14 +116,15 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
     await on('node1', 'for i in $(seq 60); do [ "$(docker service ps devcoin_miner --filter desired-state=running -q | wc -l)" = 1 ] && exit 0; sleep 1; done; exit 1');
     await expectFails('stack', 'miners-spread', /docker service scale devcoin_miner=6/, /^on node\d$/);
     // chapter 6's web UI port, so that the check fails for its own reason (one miner), not for a missing port
-    await on('node1', 'docker service update --detach --publish-add published=8080,target=8080,mode=host devcoin_webui >/dev/null');
-    await on('node1', 'for i in $(seq 90); do curl -fs --max-time 2 localhost:8080/api/stats | grep -q \'"miners":1,\' && exit 0; sleep 1; done; exit 1');
+    await on('node1', 'docker service update --detach --env-add API_UPSTREAM=http://api:8080 --publish-add published=8080,target=8080,mode=host devcoin_webui >/dev/null');
+    const up = await lab.exec('node1', 'for i in $(seq 120); do curl -fs --max-time 2 localhost:8080/api/stats | grep -q \'"miners":1,\' && exit 0; sleep 1; done; curl -s --max-time 2 localhost:8080/api/stats; exit 1');
+    expect(up.exitCode, `the web UI on node1:8080 with one miner behind it: ${up.stdout}`).toBe(0);
     await expectFails('stack', 'coins-rising', /localhost:8080/, /^1 miners, /, 30);
     // redis published as well: the stack's end state keeps it inside
     await on('node1', 'docker service update --detach --publish-add published=6379,target=6379,mode=host devcoin_redis >/dev/null');
     await expectFails('stack', 'one-door', /--publish-rm/, /devcoin_redis: 6379/);
     await on('node1', 'docker service update --detach --publish-rm published=6379,target=6379,mode=host devcoin_redis >/dev/null');
-    await on('node1', 'docker service update --detach --publish-rm published=8080,target=8080,mode=host devcoin_webui >/dev/null');
+    await on('node1', 'docker service update --detach --env-rm API_UPSTREAM --publish-rm published=8080,target=8080,mode=host devcoin_webui >/dev/null');
     await on('node1', 'docker service update --detach --image devcoin/api:latest devcoin_api >/dev/null');
     await expectFails('stack', 'from-registry', /REGISTRY=node1:5000/, /devcoin_api: devcoin\/api:latest/);
   });
@@ -142,7 +143,7 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
     await on('node2', 'for i in $(seq 90); do [ -z "$(docker ps -aq --filter label=com.docker.swarm.service.name=devcoin_miner)" ] && break; docker container prune -f >/dev/null; sleep 1; done; docker image ls -q node1:5000/devcoin/miner | xargs -r docker image rm -f >/dev/null; true');
     await expectFails('registry', 'pulled-on-node2', /--bench 2/, /node2 does not have node1:5000\/devcoin\/miner:latest/);
     // an image of that name made on node2 itself is not a pull from the registry
-    await on('node2', 'docker tag busybox node1:5000/devcoin/miner:latest');
+    await on('node2', 'docker pull -q busybox >/dev/null && docker tag busybox node1:5000/devcoin/miner:latest');
     await expectFails('registry', 'pulled-on-node2', /--bench 2/, /was not pulled from node1:5000 \(repo digests: none: built or tagged on node2\)/);
     await on('node2', 'docker image rm node1:5000/devcoin/miner:latest >/dev/null');
     await on('node1', 'docker service rm registry >/dev/null');
