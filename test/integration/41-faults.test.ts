@@ -83,6 +83,7 @@ describe('faults on the running stack', { timeout: 600_000 }, () => {
       expect(saw503).toBe(true);
       expect(await until(async () => (await http('node1', '/healthz')).status === 200, 90_000, 1000)).toBe(true);
       const after = await coins();
+      console.log(`coins, Redis killed: ${before} before, ${after} after`);
       if (after < before) tally.coinsLost += before - after;
       expect(after).toBeGreaterThanOrEqual(before);
       // the miners reconnected on their own: coins keep coming
@@ -154,6 +155,7 @@ describe('faults on the running stack', { timeout: 600_000 }, () => {
       await lab.start(all);
       await backToChapter8(240);
       const after = await coins();
+      console.log(`coins, every node restarted: ${before} before, ${after} after`);
       if (after < before) tally.coinsLost += before - after;
       expect(after).toBeGreaterThanOrEqual(before);
     }));
