@@ -91,9 +91,10 @@ export function stepFailure(err: unknown, chapter: Chapter): never {
  * A number of seconds above 0, written as digits (`30`, `2.5`); anything else is one line and
  * exit 2. (Number("abc") is NaN, and a deadline of NaN is never reached: verify waited forever.)
  */
+/** A number of seconds, 0 or more (0: check once, no waiting; the bench times one pass so). */
 export function seconds(value: string, option: string): number {
   const n = /^\d+(\.\d+)?$/.test(value) ? Number(value) : NaN;
-  if (!(n > 0)) throw new UserError(`${option} must be a number of seconds above 0 (not "${value}")`, `e.g. ${option} 30`, ExitCode.usage);
+  if (!(n >= 0) || !Number.isFinite(n)) throw new UserError(`${option} must be a number of seconds, 0 or more (not "${value}")`, `e.g. ${option} 30`, ExitCode.usage);
   return n;
 }
 
@@ -176,7 +177,7 @@ export function registerWorkshop(program: Command): void {
   program
     .command('verify')
     .argument('[chapter]', 'slug, number or folder (default: the current chapter)')
-    .option('--timeout <seconds>', 'how long to wait for the swarm to converge', '30')
+    .option('--timeout <seconds>', 'how long to wait for the swarm to converge (0: check once)', '30')
     .description('check the real state of the lab against the chapter (exit 0 when all pass)')
     .action(
       action(async (ctx, name: string | undefined, opts: { timeout: string }) => {
