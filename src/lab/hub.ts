@@ -20,14 +20,26 @@ export const HUB_CONTENT: [string, string[]][] = [
 
 const MANIFEST_V2 = 'application/vnd.docker.distribution.manifest.v2+json';
 
+/**
+ * fetch with a time limit on a timer that keeps Node running. AbortSignal.timeout's timer is
+ * unref'd: while a just-started registry's port accepts and holds a connection (docker-proxy),
+ * nothing else kept the event loop alive and `lab up` ended with Node's exit 13, silently.
+ */
+async function fetchWithin(url: string, ms: number, init: RequestInit = {}): Promise<Response> {
+  const ac = new AbortController();
+  const timer = setTimeout(() => ac.abort(new Error(`no answer from ${url} within ${ms} ms`)), ms);
+  try {
+    return await fetch(url, { ...init, signal: ac.signal });
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** The image ID the hub holds under repo:tag (a v2 manifest's config digest), or undefined. */
 async function hubImageId(port: number, name: string): Promise<string | undefined> {
   const [repo, tag] = name.split(':');
   try {
-    const res = await fetch(`http://127.0.0.1:${port}/v2/${repo}/manifests/${tag}`, {
-      headers: { Accept: MANIFEST_V2 },
-      signal: AbortSignal.timeout(5000),
-    });
+    const res = await fetchWithin(`http://127.0.0.1:${port}/v2/${repo}/manifests/${tag}`, 5000, { headers: { Accept: MANIFEST_V2 } });
     if (!res.ok) return undefined;
     const m = (await res.json()) as { config?: { digest?: string } };
     return m.config?.digest;
@@ -40,7 +52,7 @@ export async function waitForHub(port: number, timeoutMs = 30_000): Promise<void
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
-      const res = await fetch(`http://127.0.0.1:${port}/v2/`, { signal: AbortSignal.timeout(2000) });
+      const res = await fetchWithin(`http://127.0.0.1:${port}/v2/`, 2000);
       if (res.ok) return;
     } catch {
       /* not up yet */
