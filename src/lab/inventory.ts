@@ -60,7 +60,9 @@ export function preexisting(machine: string, touches: CatchUpTouch[], before: In
   const out: string[] = [];
   const set = new Set(touches);
   if (set.has('swarm') && before.swarm && now.swarm?.node === before.swarm.node) {
-    out.push(`${machine}: its membership in swarm ${before.swarm.cluster.slice(0, 12)} (docker swarm leave --force)`);
+    // a worker does not know its cluster's id: it is named by its own node id there
+    const which = before.swarm.cluster ? `swarm ${before.swarm.cluster.slice(0, 12)}` : `a swarm, as worker node ${before.swarm.node.slice(0, 12)}`;
+    out.push(`${machine}: its membership in ${which} (docker swarm leave --force)`);
   }
   if (set.has('compose')) {
     for (const c of now.compose.filter((x) => before.compose.includes(x))) out.push(`${machine}: compose container ${c} and its volumes`);

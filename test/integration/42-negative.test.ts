@@ -144,7 +144,7 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
     await expectFails('registry', 'pulled-on-node2', /--bench 2/, /node2 does not have node1:5000\/devcoin\/miner:latest/);
     // an image of that name made on node2 itself is not a pull from the registry
     await on('node2', 'docker pull -q busybox >/dev/null && docker tag busybox node1:5000/devcoin/miner:latest');
-    await expectFails('registry', 'pulled-on-node2', /--bench 2/, /was not pulled from node1:5000 \(repo digests: none: built or tagged on node2\)/);
+    await expectFails('registry', 'pulled-on-node2', /--bench 2/, /was not pulled from node1:5000 \(repo digests: busybox@sha256:[0-9a-f]{64}\)/);
     await on('node2', 'docker image rm node1:5000/devcoin/miner:latest >/dev/null');
     await on('node1', 'docker service rm registry >/dev/null');
     await expectFails('registry', 'registry-service', /docker service create --name registry/, /^no service registry$/);
@@ -183,7 +183,8 @@ describe('verify rejects broken states', { timeout: 300_000 }, () => {
 
   it('drain: a lost quorum, and fewer sleepers than asked', async () => {
     await lab.stop(['node2', 'node3']);
-    await expectFails('drain', 'managers', /lab start node2 node3/, /no manager answers/);
+    // node1 answers as the leader until it notices the lost quorum, then nobody answers
+    await expectFails('drain', 'managers', /lab start node2 node3/, /^(no manager answers|3 managers \(node1, node2, node3\), 1 reachable)/);
     await lab.start(['node2', 'node3']);
     await expectPasses('drain');
     await on('node1', 'docker service update --detach --replicas 4 sleeper >/dev/null');

@@ -35,6 +35,11 @@ describe('what a catch-up would remove that was there before lab connect', () =>
     expect(all.join()).not.toMatch(/web|pgdata|postgres|nginx|\bdb\b/);
   });
 
+  it('a worker, which does not know its cluster, is named by its node id', () => {
+    const worker: Inventory = { ...empty, swarm: { cluster: '', node: 'w0rkerid0000xyz' } };
+    expect(preexisting('node4', ['swarm'], worker, worker)).toEqual(['node4: its membership in a swarm, as worker node w0rkerid0000 (docker swarm leave --force)']);
+  });
+
   it('what the lab made since connect is its own: not listed', () => {
     const now: Inventory = { ...empty, swarm: { cluster: 'new', node: 'n9' }, services: ['sleeper', 'registry'], volumes: ['registry-data'] };
     // a new swarm (the chapter formed it) and services made after connect: nothing to ask
