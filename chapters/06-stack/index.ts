@@ -4,7 +4,7 @@ import type { ChapterModule } from '../../src/chapters/types.js';
 import type { Lab } from '../../src/lab/types.js';
 import { nodeNames, serviceState } from '../../src/chapters/swarm-state.js';
 import { replayChapter } from '../../src/chapters/replay.js';
-import { mining, runningNodes, stackServices } from '../../src/chapters/stack-state.js';
+import { mining, onlyDoor, runningNodes, stackServices } from '../../src/chapters/stack-state.js';
 import { registryKept } from '../../src/chapters/image-registry.js';
 
 export const checks: ChapterModule['checks'] = [
@@ -56,15 +56,7 @@ export const checks: ChapterModule['checks'] = [
     id: 'one-door',
     title: 'of the stack, only the web UI publishes a port (8080); redis and the api stay inside',
     hint: 'only webui has `ports:` in stack.dnsrr.yml; remove a stray one with `docker service update --publish-rm`',
-    async run(lab) {
-      const services = await stackServices(lab);
-      if (!services.length) return { ok: false, detail: 'no stack devcoin' };
-      const publishing = services
-        .map((s) => ({ name: s.name, ports: (s.spec?.EndpointSpec?.Ports ?? []).map((p) => p.PublishedPort) }))
-        .filter((s) => s.ports.length);
-      const ok = publishing.length === 1 && publishing[0].name === 'devcoin_webui' && publishing[0].ports.join() === '8080';
-      return { ok, detail: publishing.length ? publishing.map((s) => `${s.name}: ${s.ports.join(',')}`).join('; ') : 'nothing publishes a port' };
-    },
+    run: (lab) => onlyDoor(lab, 'devcoin_webui', 8080),
   },
   registryKept(),
 ];

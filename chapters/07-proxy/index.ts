@@ -3,7 +3,7 @@
 import type { ChapterModule } from '../../src/chapters/types.js';
 import type { Lab } from '../../src/lab/types.js';
 import { replayChapter } from '../../src/chapters/replay.js';
-import { apiGet, runningNodes, stackServices } from '../../src/chapters/stack-state.js';
+import { apiGet, onlyDoor, runningNodes, stackServices } from '../../src/chapters/stack-state.js';
 import { nodeNames, serviceState } from '../../src/chapters/swarm-state.js';
 import { registryKept } from '../../src/chapters/image-registry.js';
 
@@ -47,15 +47,7 @@ export const checks: ChapterModule['checks'] = [
     id: 'one-door',
     title: 'only devcoin_proxy publishes a port, and it is 80',
     hint: 'see the ports of each service with the `docker service inspect --format ...` command of this chapter; remove a stray one with `docker service update --publish-rm`',
-    async run(lab) {
-      const services = await stackServices(lab);
-      if (!services.length) return { ok: false, detail: 'no stack devcoin' };
-      const publishing = services
-        .map((s) => ({ name: s.name, ports: ((s.spec as any)?.EndpointSpec?.Ports ?? []).map((p: { PublishedPort?: number }) => p.PublishedPort) }))
-        .filter((s) => s.ports.length);
-      const ok = publishing.length === 1 && publishing[0].name === 'devcoin_proxy' && publishing[0].ports.join() === '80';
-      return { ok, detail: publishing.length ? publishing.map((s) => `${s.name}: ${s.ports.join(',')}`).join('; ') : 'nothing publishes a port' };
-    },
+    run: (lab) => onlyDoor(lab, 'devcoin_proxy', 80),
   },
   {
     id: 'proxy-config',

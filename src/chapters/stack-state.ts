@@ -20,6 +20,20 @@ export async function stackServices(lab: Lab, stack = 'devcoin'): Promise<StackS
   return list.map((s) => ({ name: s.Spec?.Name ?? '?', image: s.Spec?.TaskTemplate?.ContainerSpec?.Image, spec: s.Spec }));
 }
 
+/**
+ * One door: of stack devcoin, only `service` publishes a port, and only `port` (the promise of
+ * chapter 6 with the web UI, of chapters 7 and 8 with the proxy). The detail lists who publishes what.
+ */
+export async function onlyDoor(lab: Lab, service: string, port: number): Promise<CheckResult> {
+  const services = await stackServices(lab);
+  if (!services.length) return { ok: false, detail: 'no stack devcoin' };
+  const publishing = services
+    .map((s) => ({ name: s.name, ports: (s.spec?.EndpointSpec?.Ports ?? []).map((p) => p.PublishedPort) }))
+    .filter((s) => s.ports.length);
+  const ok = publishing.length === 1 && publishing[0].name === service && publishing[0].ports.join() === String(port);
+  return { ok, detail: publishing.length ? publishing.map((s) => `${s.name}: ${s.ports.join(',')}`).join('; ') : 'nothing publishes a port' };
+}
+
 /** Node names running a task of `service`. */
 export async function runningNodes(lab: Lab, service: string, names: Map<string, string>): Promise<Set<string>> {
   const s = await serviceState(lab, service);

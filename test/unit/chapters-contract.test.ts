@@ -151,3 +151,19 @@ describe("chapter 5's registry, read in one exec", () => {
     expect((await run({ exitCode: 1, stdout: '', stderr: 'OCI runtime exec failed' })).detail).toMatch(/^could not ask node1:5000: OCI runtime exec failed/);
   });
 });
+
+describe('one door (chapters 6, 7 and 8 share it)', () => {
+  const svc = (name: string, ports: number[]) => ({ ID: name, Spec: { Name: name, EndpointSpec: { Ports: ports.map((p) => ({ PublishedPort: p })) } } });
+  const labWith = (services: unknown[]): Lab => ({
+    ...fakeLab(() => ok, [], [{ name: 'node1', plannedRole: 'manager', address: '10.0.0.1', state: 'running' }]),
+    engine: async () => ({ info: async () => ({ Swarm: { ControlAvailable: true } }), listNodes: async () => [], listServices: async () => services }) as never,
+  });
+
+  it('passes with the one service on its one port, and says who publishes what otherwise', async () => {
+    const { onlyDoor } = await import('../../src/chapters/stack-state.js');
+    expect(await onlyDoor(labWith([svc('devcoin_proxy', [80]), svc('devcoin_api', [])]), 'devcoin_proxy', 80)).toEqual({ ok: true, detail: 'devcoin_proxy: 80' });
+    expect(await onlyDoor(labWith([svc('devcoin_proxy', [80]), svc('devcoin_redis', [6379])]), 'devcoin_proxy', 80)).toEqual({ ok: false, detail: 'devcoin_proxy: 80; devcoin_redis: 6379' });
+    expect(await onlyDoor(labWith([svc('devcoin_webui', [])]), 'devcoin_webui', 8080)).toEqual({ ok: false, detail: 'nothing publishes a port' });
+    expect(await onlyDoor(labWith([]), 'devcoin_webui', 8080)).toEqual({ ok: false, detail: 'no stack devcoin' });
+  });
+});
