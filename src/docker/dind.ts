@@ -18,3 +18,18 @@ export function dindHostConfig(): Docker.HostConfig {
     Tmpfs: { '/run': 'rw,nosuid,nodev,exec,mode=755' },
   } as Docker.HostConfig;
 }
+
+/**
+ * Creates a container that runs an engine. An engine that itself runs in a container of this
+ * kind has no CAP_SYS_RESOURCE at all and refuses to drop it ("invalid CapDrop"), while its ALL
+ * already leaves it out: there the drop is left off (a classroom's second engine, nested labs).
+ */
+export async function createDindContainer(docker: Docker, spec: Docker.ContainerCreateOptions): Promise<Docker.Container> {
+  try {
+    return await docker.createContainer(spec);
+  } catch (err) {
+    if (!/invalid CapDrop.*SYS_RESOURCE/i.test((err as Error).message ?? '')) throw err;
+    const { CapDrop: _drop, ...rest } = spec.HostConfig ?? {};
+    return docker.createContainer({ ...spec, HostConfig: rest });
+  }
+}

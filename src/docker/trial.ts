@@ -5,7 +5,7 @@ import type Docker from 'dockerode';
 import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { execIn } from './exec.js';
-import { dindHostConfig } from './dind.js';
+import { createDindContainer, dindHostConfig } from './dind.js';
 
 /** Marks a trial container; the value says which part of the tool made it. */
 export const TRIAL_LABEL = 'io.devcoin.workshop.trial';
@@ -129,7 +129,7 @@ export async function nestedEngineTrial(
   const deadline = started + (opts.timeoutMs ?? 60_000);
   let container: Docker.Container | undefined;
   try {
-    container = await docker.createContainer({
+    container = await createDindContainer(docker, {
       name,
       Image: opts.image,
       Labels: trialLabels('nested-engine'),

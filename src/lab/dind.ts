@@ -3,7 +3,7 @@
 import type Docker from 'dockerode';
 import { hostEngine, clientFor, forgetHost, rememberHost, type Engine } from '../docker/engine.js';
 import { execIn, type ExecOptions, type ExecResult } from '../docker/exec.js';
-import { dindHostConfig } from '../docker/dind.js';
+import { createDindContainer, dindHostConfig } from '../docker/dind.js';
 import { imageExists } from '../docker/build.js';
 import {
   containersWith, ensureVolume, freePort, logTail, networksWith, removeLabelled, usedSubnets,
@@ -212,7 +212,7 @@ async function createAndStart(
   const name = containerName(lab, part);
   let c: Docker.Container;
   try {
-    c = await docker.createContainer({ ...spec, name });
+    c = await createDindContainer(docker, { ...spec, name });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 409) {
       throw new UserError(`a container named ${name} exists but was not made by this lab`, 'remove or rename it, or use another --lab name');
