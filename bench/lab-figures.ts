@@ -5,17 +5,17 @@ import { execa } from 'execa';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { clientTls } from '../src/lab/certs.js';
-import { findChapter, loadChapters } from '../src/chapters/registry.js';
+import { clientTls } from '../src/lab/dind/certs.js';
+import { findChapter, loadChapters } from '../src/workshop/chapters.js';
 import { hostEngine } from '../src/docker/engine.js';
 import { dindHostConfig } from '../src/docker/dind.js';
 import { execIn } from '../src/docker/exec.js';
 import { IMAGES } from '../src/images/catalog.js';
 import { labDown, labUp, formSwarm, openLab } from '../src/lab/index.js';
-import { LAB_LABEL } from '../src/lab/types.js';
 import { packageRoot } from '../src/paths.js';
 import type { BenchOptions, Figure } from './types.js';
 import { median, repeat, timeIt } from './measure.js';
+import { LABELS } from '../src/labels.js';
 
 const cli = join(packageRoot, 'bin', 'devcoin-workshop');
 
@@ -30,7 +30,7 @@ async function plainContainers(n: number): Promise<number> {
           const c = await docker.createContainer({
             Image: IMAGES.node,
             name: `devcoin-bench-plain-${process.pid}-${i}`,
-            Labels: { 'io.devcoin.workshop.trial': 'bench' },
+            Labels: { [LABELS.trial]: 'bench' },
             HostConfig: dindHostConfig(),
           });
           ids.push(c.id);
@@ -50,7 +50,7 @@ async function plainContainers(n: number): Promise<number> {
 
 async function labMemoryBytes(lab: string): Promise<number> {
   const { docker } = await hostEngine();
-  const cs = await docker.listContainers({ filters: { label: [`${LAB_LABEL}=${lab}`] } });
+  const cs = await docker.listContainers({ filters: { label: [`${LABELS.lab}=${lab}`] } });
   const stats = await Promise.all(cs.map((c) => docker.getContainer(c.Id).stats({ stream: false })));
   // what `docker stats` shows: usage less the page cache
   return stats.reduce((sum, s) => sum + (s.memory_stats.usage - (s.memory_stats.stats?.cache ?? 0)), 0);

@@ -1,9 +1,9 @@
 // Chapter 1: the compose stack on node1 with three miners, two networks, one published port,
 // and three miners really mining faster than one could.
-import type { ChapterModule } from '../../src/chapters/types.js';
+import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
-import { startAll } from '../../src/chapters/checks.js';
-import { leaveSwarm } from '../../src/lab/swarm.js';
+import { startAll } from '../../src/workshop/checks/cluster.js';
+import { leaveSwarm } from '../../src/swarm/form.js';
 
 const PROJECT = 'com.docker.compose.project=devcoin';
 /** one miner's speed limit in stack/configs/miner-v1.yml */

@@ -1,8 +1,8 @@
 // Chapter 2 checks the cluster the student built: 3 managers with a leader, 2 workers ready.
-import type { ChapterModule } from '../../src/chapters/types.js';
-import { managersWithLeader, swarmActive, workersReady } from '../../src/chapters/checks.js';
-import { leaveSwarm } from '../../src/lab/swarm.js';
-import { startAll } from '../../src/chapters/checks.js';
+import type { ChapterModule } from '../../src/workshop/types.js';
+import { managersWithLeader, swarmActive, workersReady } from '../../src/workshop/checks/cluster.js';
+import { leaveSwarm } from '../../src/swarm/form.js';
+import { startAll } from '../../src/workshop/checks/cluster.js';
 
 export const checks: ChapterModule['checks'] = [
   swarmActive('run `docker swarm init --advertise-addr $(hostname -i)` on node1'),

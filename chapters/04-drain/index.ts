@@ -1,8 +1,8 @@
 // Chapter 4: node5 drained with its tasks moved, and the quorum lost and restored.
-import type { ChapterModule } from '../../src/chapters/types.js';
-import { availability, managersWithLeader, serviceRunning, startAll } from '../../src/chapters/checks.js';
-import { managerStarting, nodeNames, serviceState, swarmNodes, until } from '../../src/chapters/swarm-state.js';
-import { formSwarm } from '../../src/lab/swarm.js';
+import type { ChapterModule } from '../../src/workshop/types.js';
+import { availability, managersWithLeader, serviceRunning, startAll } from '../../src/workshop/checks/cluster.js';
+import { managerStarting, nodeNames, serviceState, swarmNodes, until } from '../../src/swarm/read.js';
+import { formSwarm } from '../../src/swarm/form.js';
 import type { Lab } from '../../src/lab/types.js';
 
 export const checks: ChapterModule['checks'] = [

@@ -1,10 +1,10 @@
 // Chapter 5: a registry service pinned to node1 holding the five DevCoin images, and a node
 // that built nothing able to pull them.
-import type { ChapterModule } from '../../src/chapters/types.js';
+import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
-import { nodeNames, serviceState, swarmNodes } from '../../src/chapters/swarm-state.js';
+import { nodeNames, serviceState, swarmNodes } from '../../src/swarm/read.js';
 import { catchUp as drainCatchUp } from '../04-drain/index.js';
-import { manifestDigest, registryHolds } from '../../src/chapters/image-registry.js';
+import { manifestDigest, registryHolds } from '../../src/workshop/checks/registry.js';
 
 
 interface Mount {

@@ -1,11 +1,11 @@
 // Chapter 6: the DevCoin stack deployed from the registry, miners scaled over several nodes,
 // coins rising.
-import type { ChapterModule } from '../../src/chapters/types.js';
+import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
-import { nodeNames, serviceState } from '../../src/chapters/swarm-state.js';
-import { replayChapter } from '../../src/chapters/replay.js';
-import { mining, onlyDoor, runningNodes, stackServices } from '../../src/chapters/stack-state.js';
-import { registryKept } from '../../src/chapters/image-registry.js';
+import { nodeNames, serviceState } from '../../src/swarm/read.js';
+import { replayChapter } from '../../src/workshop/catch-up.js';
+import { mining, onlyDoor, runningNodes, stackServices } from '../../src/workshop/checks/stack.js';
+import { registryKept } from '../../src/workshop/checks/registry.js';
 
 export const checks: ChapterModule['checks'] = [
   {

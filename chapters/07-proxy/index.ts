@@ -1,11 +1,11 @@
 // Chapter 7: HAProxy as the only published port, its config a Docker config, and the miner's
 // config rotated from v1 to v2 and in effect.
-import type { ChapterModule } from '../../src/chapters/types.js';
+import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
-import { replayChapter } from '../../src/chapters/replay.js';
-import { apiGet, onlyDoor, runningNodes, stackServices } from '../../src/chapters/stack-state.js';
-import { nodeNames, serviceState } from '../../src/chapters/swarm-state.js';
-import { registryKept } from '../../src/chapters/image-registry.js';
+import { replayChapter } from '../../src/workshop/catch-up.js';
+import { apiGet, onlyDoor, runningNodes, stackServices } from '../../src/workshop/checks/stack.js';
+import { nodeNames, serviceState } from '../../src/swarm/read.js';
+import { registryKept } from '../../src/workshop/checks/registry.js';
 
 /** The speed limit in stack/configs/miner-v2.yml */
 const V2_LIMIT = 500_000;

@@ -1,12 +1,12 @@
 // Chapter 8: Redis behind a password from a Swarm secret: mounted where needed, refused
 // without, the stack still mining, and the password in no inspect output or log.
-import type { ChapterModule } from '../../src/chapters/types.js';
+import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
-import { replayChapter } from '../../src/chapters/replay.js';
-import { mining } from '../../src/chapters/stack-state.js';
-import { anyConverging, managerEngine, nodeOfTask, serviceState } from '../../src/chapters/swarm-state.js';
-import { redisPassword, passwordLeaks } from '../../src/chapters/secret-probe.js';
-import { registryKept } from '../../src/chapters/image-registry.js';
+import { replayChapter } from '../../src/workshop/catch-up.js';
+import { mining } from '../../src/workshop/checks/stack.js';
+import { anyConverging, managerEngine, nodeOfTask, serviceState } from '../../src/swarm/read.js';
+import { redisPassword, passwordLeaks } from '../../src/workshop/checks/secrets.js';
+import { registryKept } from '../../src/workshop/checks/registry.js';
 import { oneDoor } from '../07-proxy/index.js';
 
 const USERS = ['devcoin_redis', 'devcoin_api', 'devcoin_miner'];

@@ -3,6 +3,7 @@
 import type Docker from 'dockerode';
 import { createServer } from 'node:net';
 import { UserError } from '../errors.js';
+import { LABELS } from '../labels.js';
 
 export type Labels = Record<string, string>;
 
@@ -29,9 +30,6 @@ export async function usedSubnets(docker: Docker): Promise<string[]> {
   return nets.flatMap((n) => (n.IPAM?.Config ?? []).map((c) => c.Subnet).filter((s): s is string => !!s));
 }
 
-/** The label that names the lab a part belongs to (as in src/lab/types.ts; kept here to stay generic). */
-const LAB_LABEL = 'io.devcoin.workshop.lab';
-
 /**
  * Creates the volume, or keeps it when it already carries all of `labels` (ours, from an earlier
  * run). A volume of that name made by anything else is someone's data: refused, never taken over.
@@ -47,9 +45,9 @@ export async function ensureVolume(docker: Docker, name: string, labels: Labels)
   }
   const have = existing.Labels ?? {};
   if (Object.entries(labels).every(([k, v]) => have[k] === v)) return;
-  const lab = labels[LAB_LABEL];
+  const lab = labels[LABELS.lab];
   const flag = lab && lab !== 'devcoin' ? ` --lab ${lab}` : '';
-  if (lab && have[LAB_LABEL] === lab) {
+  if (lab && have[LABELS.lab] === lab) {
     throw new UserError(
       `volume ${name} of lab ${lab} was made by another version of devcoin-workshop or for another part`,
       `remove the lab with \`devcoin-workshop lab down${flag}\` and run \`lab up\` again`,

@@ -6,11 +6,10 @@ import { randomBytes } from 'node:crypto';
 import { PassThrough } from 'node:stream';
 import { execIn } from './exec.js';
 import { createDindContainer, dindHostConfig } from './dind.js';
+import { LABELS } from '../labels.js';
 
 /** Marks a trial container; the value says which part of the tool made it. */
-export const TRIAL_LABEL = 'io.devcoin.workshop.trial';
 /** A lab finds its parts by this label (src/lab/types.ts): a trial must never carry it. */
-const LAB_LABEL = 'io.devcoin.workshop.lab';
 
 /**
  * The labels of a trial container: its own, never a lab's. A trial that carried a lab's label
@@ -18,8 +17,8 @@ const LAB_LABEL = 'io.devcoin.workshop.lab';
  * version", and `lab down` removed the trial from under doctor.
  */
 export function trialLabels(kind: string, extra: Record<string, string> = {}): Record<string, string> {
-  const labels: Record<string, string> = { ...extra, [TRIAL_LABEL]: kind };
-  delete labels[LAB_LABEL];
+  const labels: Record<string, string> = { ...extra, [LABELS.trial]: kind };
+  delete labels[LABELS.lab];
   return labels;
 }
 
@@ -54,7 +53,7 @@ export async function runOnce(docker: Docker, opts: RunOnceOptions): Promise<Run
     Image: opts.image,
     Entrypoint: [opts.cmd[0]],
     Cmd: opts.cmd.slice(1),
-    Labels: trialLabels(opts.labels?.[TRIAL_LABEL] ?? 'probe', opts.labels),
+    Labels: trialLabels(opts.labels?.[LABELS.trial] ?? 'probe', opts.labels),
     HostConfig: opts.hostConfig,
     AttachStdout: false,
     AttachStderr: false,
@@ -98,7 +97,7 @@ function demux(docker: Docker, buf: Buffer): { stdout: string; stderr: string } 
 export async function removeStaleTrials(docker: Docker, kind?: string, olderThanSeconds = 180): Promise<number> {
   const list = await docker.listContainers({
     all: true,
-    filters: JSON.stringify({ label: [kind ? `${TRIAL_LABEL}=${kind}` : TRIAL_LABEL] }),
+    filters: JSON.stringify({ label: [kind ? `${LABELS.trial}=${kind}` : LABELS.trial] }),
   } as object);
   const stale = list.filter((c) => Date.now() / 1000 - c.Created > olderThanSeconds);
   for (const c of stale) await removeQuietly(docker.getContainer(c.Id));

@@ -9,8 +9,9 @@ import { tmpdir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { buildImage, imageExists, importImage, tryPull } from '../docker/build.js';
-import { BUILT_FROM_LABEL, INPUTS_LABEL, type CatalogEntry } from './catalog.js';
+import {type CatalogEntry} from './catalog.js';
 import { detectMirror } from './mirror.js';
+import { LABELS } from '../labels.js';
 
 interface Recipe {
   image: string;
@@ -87,7 +88,7 @@ export class TempDir {
 }
 
 function labelsFor(hash: string, builtFrom: string): Record<string, string> {
-  return { [INPUTS_LABEL]: hash, [BUILT_FROM_LABEL]: builtFrom };
+  return { [LABELS.inputs]: hash, [LABELS.builtFrom]: builtFrom };
 }
 
 /** Builds the base: pull where possible, else debootstrap + import. Returns how it was made. */
@@ -188,8 +189,8 @@ export async function buildBase(docker: Docker, entry: CatalogEntry, hash: strin
       tag: staging,
       message: `debootstrap --variant=${recipe.variant} ${recipe.suite}`,
       changes: [
-        `LABEL ${INPUTS_LABEL}=${hash}`,
-        `LABEL ${BUILT_FROM_LABEL}="Debian packages (debootstrap ${recipe.suite} ${recipe.variant})"`,
+        `LABEL ${LABELS.inputs}=${hash}`,
+        `LABEL ${LABELS.builtFrom}="Debian packages (debootstrap ${recipe.suite} ${recipe.variant})"`,
         'ENV LANG=C.UTF-8',
         'CMD ["/bin/bash"]',
       ],

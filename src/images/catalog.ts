@@ -20,8 +20,6 @@ export const IMAGES = {
 export type ImageKey = keyof typeof IMAGES;
 
 /** Label names the images carry. */
-export const INPUTS_LABEL = 'io.devcoin.workshop.inputs';
-export const BUILT_FROM_LABEL = 'io.devcoin.workshop.built-from';
 
 export interface CatalogEntry {
   key: ImageKey;

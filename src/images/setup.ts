@@ -3,13 +3,14 @@
 import type Docker from 'dockerode';
 import { relative } from 'node:path';
 import { packageRoot } from '../paths.js';
-import type { Output } from '../ui/output.js';
+import type { Output } from '../cli/output.js';
 import { ExitCode, UserError } from '../errors.js';
 import { BuildError, buildImage, imageId, imageLabels, removeReplaced } from '../docker/build.js';
 import { buildBase } from './base.js';
 import { buildBundles } from './bundles.js';
-import { BUILT_FROM_LABEL, catalog, INPUTS_LABEL, type CatalogEntry } from './catalog.js';
+import {catalog, type CatalogEntry} from './catalog.js';
 import { contextFiles, hasDockerfile, inputsHash } from './inputs.js';
+import { LABELS } from '../labels.js';
 
 export type ImageState = 'current' | 'outdated' | 'missing' | 'no-dockerfile';
 
@@ -31,7 +32,7 @@ export async function imageStatuses(docker: Docker, entries = catalog()): Promis
     const context = relative(packageRoot, e.context) || '.';
     const hash = inputsHash(e, entries, cache);
     const labels = await imageLabels(docker, e.name);
-    const imageHash = labels?.[INPUTS_LABEL];
+    const imageHash = labels?.[LABELS.inputs];
     let state: ImageState;
     if (!hash) state = 'no-dockerfile';
     else if (!labels) state = 'missing';
@@ -85,7 +86,7 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
       let allCurrent = !opts.force;
       for (const e of stack) {
         if (!allCurrent) break;
-        allCurrent = (await imageLabels(docker, e.name))?.[INPUTS_LABEL] === inputsHash(e, entries, cache);
+        allCurrent = (await imageLabels(docker, e.name))?.[LABELS.inputs] === inputsHash(e, entries, cache);
       }
       if (!allCurrent) {
         for (const e of stack) cache.delete(e.name);
@@ -94,7 +95,7 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
     }
     const hash = inputsHash(entry, entries, cache)!;
     const labels = await imageLabels(docker, entry.name);
-    if (!opts.force && labels?.[INPUTS_LABEL] === hash) {
+    if (!opts.force && labels?.[LABELS.inputs] === hash) {
       out.info(`${out.c.green('✓')} ${entry.name} ${out.c.dim('current (skipped)')}`);
       results.push({ name: entry.name, status: 'current', seconds: secondsSince(started) });
       continue;
@@ -134,7 +135,7 @@ async function buildEntry(
       files: contextFiles(entry.context, entry.dockerfile),
       dockerfile: entry.dockerfile,
       tag: entry.name,
-      labels: { [INPUTS_LABEL]: hash, [BUILT_FROM_LABEL]: 'Debian packages' },
+      labels: { [LABELS.inputs]: hash, [LABELS.builtFrom]: 'Debian packages' },
       nocache,
       onLine: (l) => {
         update(l.length > 70 ? l.slice(0, 69) + '…' : l);

@@ -1,21 +1,16 @@
-// Names, labels and addresses of a lab's parts. Everything a lab creates carries LAB_LABEL.
-import { LAB_LABEL } from './types.js';
+// Names and addresses of a lab's parts; the labels they carry are named in src/labels.ts.
+// Everything a lab creates carries LABELS.lab.
+import { LABELS } from '../labels.js';
 
-export const KIND_LABEL = 'io.devcoin.workshop.kind'; // node | hub | hub-seeder | network
-export const NODE_LABEL = 'io.devcoin.workshop.node';
-export const ROLE_LABEL = 'io.devcoin.workshop.role';
-export const ADDRESS_LABEL = 'io.devcoin.workshop.address';
-export const PORT_LABEL = 'io.devcoin.workshop.port';
 /**
  * Host ports (127.0.0.1) of a node's ports 80 and 8080, where the chapters serve the web UI:
  * the way in from this machine's browser where container addresses are not routed (Docker
  * Desktop, WSL); see docs/decisions.md.
  */
-export const WEB_PORT_LABELS = { 80: 'io.devcoin.workshop.web-port', 8080: 'io.devcoin.workshop.web8080-port' } as const;
+export const WEB_PORT_LABELS = { 80: LABELS.web80, 8080: LABELS.web8080 } as const;
 export type WebPort = keyof typeof WEB_PORT_LABELS;
 export const WEB_PORTS = [80, 8080] as const;
-/** bumped when a lab made by an older version can no longer be driven by this one */
-export const LAB_VERSION_LABEL = 'io.devcoin.workshop.lab-version';
+// LABELS.labVersion: bumped when a lab made by an older version can no longer be driven by this one
 // 2: the hub is read-only, seeded through a separate writable registry no node reaches
 // 3: each node publishes its ports 80 and 8080 on 127.0.0.1 of the host as well (WEB_PORT_LABELS)
 export const LAB_VERSION = '3';
@@ -25,7 +20,7 @@ export const containerName = (lab: string, part: string) => `${lab}-${part}`;
 export const volumeName = (lab: string, part: string) => `${lab}-${part}-data`;
 
 export function labLabels(lab: string, extra: Record<string, string> = {}): Record<string, string> {
-  return { [LAB_LABEL]: lab, [LAB_VERSION_LABEL]: LAB_VERSION, ...extra };
+  return { [LABELS.lab]: lab, [LABELS.labVersion]: LAB_VERSION, ...extra };
 }
 
 export interface PlannedNode {

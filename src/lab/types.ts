@@ -3,9 +3,6 @@
 import type Docker from 'dockerode';
 import type { ExecOptions, ExecResult } from '../docker/exec.js';
 
-/** The label that marks everything a lab created; `lab down` removes exactly what carries it. */
-export const LAB_LABEL = 'io.devcoin.workshop.lab';
-
 export interface LabNode {
   /** node1..nodeN: what the student types */
   name: string;

@@ -8,14 +8,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../src/paths.js';
-import { catalog, IMAGES, INPUTS_LABEL } from '../../src/images/catalog.js';
+import {catalog, IMAGES} from '../../src/images/catalog.js';
 import { hasDockerfile, inputsHash } from '../../src/images/inputs.js';
 import { dindHostConfig } from '../../src/docker/dind.js';
 import { execIn } from '../../src/docker/exec.js';
 import { BuildError, buildImage } from '../../src/docker/build.js';
 import { runSetup } from '../../src/images/setup.js';
-import { Output } from '../../src/ui/output.js';
+import { Output } from '../../src/cli/output.js';
 import type { CatalogEntry } from '../../src/images/catalog.js';
+import { LABELS } from '../../src/labels.js';
 
 const cli = join(packageRoot, 'bin', 'devcoin-workshop');
 const docker = new Docker();
@@ -26,7 +27,7 @@ const run = (args: string[], env: Record<string, string> = {}) =>
 let firstSetup: Awaited<ReturnType<typeof run>>;
 
 beforeAll(async () => {
-  if (!existsSync(join(packageRoot, 'dist', 'src', 'cli.js'))) await execa('npm', ['run', 'build'], { cwd: packageRoot, reject: false });
+  if (!existsSync(join(packageRoot, 'dist', 'src', 'cli', 'main.js'))) await execa('npm', ['run', 'build'], { cwd: packageRoot, reject: false });
   const t = Date.now();
   firstSetup = await run(['setup']);
   console.log(`first setup in this run: ${((Date.now() - t) / 1000).toFixed(1)} s\n${firstSetup.stderr}`);
@@ -43,7 +44,7 @@ describe('setup', () => {
     for (const e of entries) {
       if (!hasDockerfile(e)) continue;
       const info = await docker.getImage(e.name).inspect();
-      expect(info.Config.Labels?.[INPUTS_LABEL], e.name).toBe(inputsHash(e, entries, cache));
+      expect(info.Config.Labels?.[LABELS.inputs], e.name).toBe(inputsHash(e, entries, cache));
       expect(info.Config.Labels?.['io.devcoin.workshop.built-from'], e.name).toMatch(/Debian/);
       checked++;
     }
@@ -90,14 +91,14 @@ describe('the inputs hash decides what is built', () => {
     try {
       const first = await runSetup(docker, out, { entries });
       expect(first.map((r) => r.status)).toEqual(['current', 'current', 'built']);
-      const firstHash = (await docker.getImage(name).inspect()).Config.Labels?.[INPUTS_LABEL];
+      const firstHash = (await docker.getImage(name).inspect()).Config.Labels?.[LABELS.inputs];
       const second = await runSetup(docker, out, { entries });
       expect(second.map((r) => r.status)).toEqual(['current', 'current', 'current']);
       writeFileSync(join(ctx, 'sub', 'dir', 'hello.txt'), 'two\n');
       const third = await runSetup(docker, out, { entries });
       expect(third.map((r) => r.status)).toEqual(['current', 'current', 'built']);
       const info = await docker.getImage(name).inspect();
-      expect(info.Config.Labels?.[INPUTS_LABEL]).not.toBe(firstHash);
+      expect(info.Config.Labels?.[LABELS.inputs]).not.toBe(firstHash);
       expect((await execa('docker', ['run', '--rm', name])).stdout.trim()).toBe('two');
     } finally {
       await docker.getImage(name).remove().catch(() => {});

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { cli } from '../helpers/cli.js';
 import { DEMO_LAB, demoEnv, on as onNode } from '../helpers/demo-lab.js';
 import { openLab } from '../../src/lab/index.js';
-import { loadChapters } from '../../src/chapters/registry.js';
+import { loadChapters } from '../../src/workshop/chapters.js';
 import type { Lab } from '../../src/lab/types.js';
 
 let lab: Lab;

@@ -40,27 +40,27 @@ describe('the launcher without a working dist/', () => {
   });
 
   it('dist/ out of date, a module it imports is gone: one line, no stack trace', async () => {
-    const root = fakePackage({ 'src/cli.js': "import './commands/gone.js';\n" });
+    const root = fakePackage({ 'src/cli/main.js': "import './commands/gone.js';\n" });
     oneLine(await run(root), /the built CLI in dist\/ is out of date or incomplete .*gone\.js.* — run `npm run build`/);
   });
 
   it('dist/ out of date, a name it imports is no longer exported: one line', async () => {
-    const root = fakePackage({ 'src/cli.js': "import { renamed } from './errors.js';\nrenamed();\n", 'src/errors.js': 'export const other = 1;\n' });
+    const root = fakePackage({ 'src/cli/main.js': "import { renamed } from '../errors.js';\nrenamed();\n", 'src/errors.js': 'export const other = 1;\n' });
     oneLine(await run(root), /the built CLI in dist\/ is out of date or incomplete .*renamed.* — run `npm run build`/);
   });
 
   it('a half-written file in dist/ (syntax error): one line', async () => {
-    const root = fakePackage({ 'src/cli.js': 'export function main( {\n' });
+    const root = fakePackage({ 'src/cli/main.js': 'export function main( {\n' });
     oneLine(await run(root), /the built CLI in dist\/ is out of date or incomplete .* — run `npm run build`/);
   });
 
   it('dependencies not installed: says to install them', async () => {
-    const root = fakePackage({ 'src/cli.js': "import 'devcoin-no-such-package';\n" });
+    const root = fakePackage({ 'src/cli/main.js': "import 'devcoin-no-such-package';\n" });
     oneLine(await run(root), /dependencies are not installed .*devcoin-no-such-package.* — run `npm ci` \(or `npm run workshop`\)/);
   });
 
   it('--verbose adds the stack trace for whoever debugs it', async () => {
-    const root = fakePackage({ 'src/cli.js': "import './commands/gone.js';\n" });
+    const root = fakePackage({ 'src/cli/main.js': "import './commands/gone.js';\n" });
     const r = await run(root, '--verbose');
     expect(r.exitCode).toBe(1);
     expect(String(r.stderr).split('\n')[0]).toMatch(/^devcoin-workshop: the built CLI in dist\/ is out of date/);

@@ -5,7 +5,7 @@ import { execa } from 'execa';
 import { cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadChaptersFrom } from '../../src/chapters/registry.js';
+import { loadChaptersFrom } from '../../src/workshop/chapters.js';
 import { UserError } from '../../src/errors.js';
 import { packageRoot } from '../../src/paths.js';
 

@@ -5,11 +5,11 @@ import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chaptersDir } from '../../src/paths.js';
-import { DIRECTIVES, LAB_VERBS, parseChapter, ChapterFormatError } from '../../src/chapters/markdown.js';
-import { runSteps } from '../../src/chapters/runner.js';
-import { verifyChapter } from '../../src/chapters/verify.js';
-import { passwordLeaks } from '../../src/chapters/secret-probe.js';
-import type { Chapter, Check } from '../../src/chapters/types.js';
+import { DIRECTIVES, LAB_VERBS, parseChapter, ChapterFormatError } from '../../src/workshop/markdown.js';
+import { runSteps } from '../../src/workshop/runner.js';
+import { verifyChapter } from '../../src/workshop/verify.js';
+import { passwordLeaks } from '../../src/workshop/checks/secrets.js';
+import type { Chapter, Check } from '../../src/workshop/types.js';
 import type { Lab, LabNode } from '../../src/lab/types.js';
 import type { ExecResult } from '../../src/docker/exec.js';
 
@@ -141,7 +141,7 @@ describe("chapter 5's registry, read in one exec", () => {
     JSON.stringify({ repositories: repos }) + '\n' + all.map((i) => `${i} ${tagged.includes(i) ? digest : 'none'}`).join('\n') + '\n';
 
   it('says why: not answering, missing images, untagged ones; passes only with all five tagged', async () => {
-    const { registryHolds } = await import('../../src/chapters/image-registry.js');
+    const { registryHolds } = await import('../../src/workshop/checks/registry.js');
     const run = (r: ExecResult) => registryHolds(fakeLab(() => r));
     // no registry service converging (no manager answers the fake): a failure to report now
     expect(await run({ exitCode: 7, stdout: '', stderr: '' })).toEqual({ ok: false, detail: 'node1:5000 does not answer', converging: false });
@@ -160,7 +160,7 @@ describe('one door (chapters 6, 7 and 8 share it)', () => {
   });
 
   it('passes with the one service on its one port, and says who publishes what otherwise', async () => {
-    const { onlyDoor } = await import('../../src/chapters/stack-state.js');
+    const { onlyDoor } = await import('../../src/workshop/checks/stack.js');
     expect(await onlyDoor(labWith([svc('devcoin_proxy', [80]), svc('devcoin_api', [])]), 'devcoin_proxy', 80)).toEqual({ ok: true, detail: 'devcoin_proxy: 80' });
     expect(await onlyDoor(labWith([svc('devcoin_proxy', [80]), svc('devcoin_redis', [6379])]), 'devcoin_proxy', 80)).toEqual({ ok: false, detail: 'devcoin_proxy: 80; devcoin_redis: 6379' });
     expect(await onlyDoor(labWith([svc('devcoin_webui', [])]), 'devcoin_webui', 8080)).toEqual({ ok: false, detail: 'nothing publishes a port' });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
-import { formatCheck, verdict, versionAtLeast, type Check } from '../../src/commands/doctor.js';
+import { formatCheck, verdict, versionAtLeast, type Check } from '../../src/cli/commands/doctor.js';
 
 const plain = new Chalk({ level: 0 });
 

@@ -1,7 +1,7 @@
 // On machines the lab did not make, a catch-up asks before it removes anything that was there
 // before `lab connect`: what counts is decided here, from two inventories.
 import { describe, it, expect } from 'vitest';
-import { preexisting, type Inventory } from '../../src/lab/inventory.js';
+import { preexisting, type Inventory } from '../../src/lab/remote/inventory.js';
 
 const empty: Inventory = { compose: [], services: [], secrets: [], configs: [], volumes: [], images: [] };
 

@@ -2,10 +2,10 @@
 // Desktop and WSL cannot route to container addresses), remembers the host ports in labels,
 // and the CLI turns them into the URLs that `lab ls`, `run` and `next` print.
 import { describe, expect, it } from 'vitest';
-import { nodeSpec, webUrls } from '../../src/lab/dind.js';
+import { nodeSpec, webUrls } from '../../src/lab/dind/provision.js';
 import { LAB_VERSION, WEB_PORT_LABELS } from '../../src/lab/names.js';
 import { webUrlOf } from '../../src/lab/web.js';
-import { loadChapters } from '../../src/chapters/registry.js';
+import { loadChapters } from '../../src/workshop/chapters.js';
 
 describe('web ports of a lab node', () => {
   const spec = nodeSpec('t', { name: 'node1', role: 'manager', address: '10.213.9.11' }, 40001, { 80: 40002, 8080: 40003 });

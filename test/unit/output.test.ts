@@ -1,5 +1,5 @@
 import { describe, expect, it, vi, afterEach } from 'vitest';
-import { Output, stripAnsi } from '../../src/ui/output.js';
+import { Output, stripAnsi } from '../../src/cli/output.js';
 
 describe('output', () => {
   afterEach(() => vi.restoreAllMocks());

@@ -1,7 +1,7 @@
 // How `show` prints a chapter: plain words without colours, no Markdown marks left over.
 import { describe, expect, it } from 'vitest';
-import { Output } from '../../src/ui/output.js';
-import { renderMarkdown } from '../../src/ui/render.js';
+import { Output } from '../../src/cli/output.js';
+import { renderMarkdown } from '../../src/cli/render.js';
 
 describe('chapter rendering', () => {
   it('without colours: headings, prompts, and no leftover ** or * marks', () => {

@@ -3,9 +3,9 @@
 // ("made by another version") and `lab down` count it. Trials carry only their own label.
 import { describe, expect, it } from 'vitest';
 import type Docker from 'dockerode';
-import { nestedEngineTrial, removeStaleTrials, runOnce, TRIAL_LABEL } from '../../src/docker/trial.js';
+import {nestedEngineTrial, removeStaleTrials, runOnce} from '../../src/docker/trial.js';
+import { LABELS } from '../../src/labels.js';
 
-const LAB_LABEL = 'io.devcoin.workshop.lab';
 
 /** What the engine's `label=k=v` filter does: every given k=v must be on the container. */
 const matches = (labels: Record<string, string>, filter: string[]) =>
@@ -49,27 +49,27 @@ describe("trial containers are not a lab's parts", () => {
     expect(r.ok).toBe(false);
     expect(e.created).toHaveLength(1);
     const labels = e.created[0].Labels;
-    expect(labels[TRIAL_LABEL]).toBe('nested-engine');
-    expect(Object.keys(labels).filter((k) => k.startsWith(LAB_LABEL))).toEqual([]);
+    expect(labels[LABELS.trial]).toBe('nested-engine');
+    expect(Object.keys(labels).filter((k) => k.startsWith(LABELS.lab))).toEqual([]);
     // what `lab up`'s version check and `lab down` look for does not see it
-    expect(matches(labels, [`${LAB_LABEL}=devcoin`])).toBe(false);
-    expect(matches(labels, [LAB_LABEL])).toBe(false);
+    expect(matches(labels, [`${LABELS.lab}=devcoin`])).toBe(false);
+    expect(matches(labels, [LABELS.lab])).toBe(false);
   });
 
   it('a probe (runOnce) carries the trial label and no lab label, even when asked to', async () => {
     const e = fakeEngine();
-    await runOnce(e.docker, { image: 'devcoin/busybox', cmd: ['true'], labels: { [LAB_LABEL]: 'devcoin', 'x.y': 'z' } });
+    await runOnce(e.docker, { image: 'devcoin/busybox', cmd: ['true'], labels: { [LABELS.lab]: 'devcoin', 'x.y': 'z' } });
     const labels = e.created[0].Labels;
-    expect(labels[TRIAL_LABEL]).toBe('probe');
+    expect(labels[LABELS.trial]).toBe('probe');
     expect(labels['x.y']).toBe('z');
-    expect(LAB_LABEL in labels).toBe(false);
+    expect(LABELS.lab in labels).toBe(false);
   });
 
   it('the leftovers of an interrupted trial are still found by their own label', async () => {
     const e = fakeEngine();
     await nestedEngineTrial(e.docker, { image: 'devcoin/node' });
     expect(await removeStaleTrials(e.docker)).toBe(1);
-    expect(e.listFilters.at(-1)).toEqual([TRIAL_LABEL]);
+    expect(e.listFilters.at(-1)).toEqual([LABELS.trial]);
     expect(await removeStaleTrials(e.docker, 'nested-engine')).toBe(1);
   });
 });

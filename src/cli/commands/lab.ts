@@ -1,17 +1,17 @@
 // `lab ...`: the five-node lab. Thin: the work is in src/lab.
 import { Command, Option } from 'commander';
 import { execa } from 'execa';
-import { action, type Context } from './context.js';
-import { ExitCode, UserError } from '../errors.js';
-import { labUp, labDown, formSwarm, openLab, connectLab, disconnectLab, isRemoteLab } from '../lab/index.js';
-import type { RemoteLab } from '../lab/remote.js';
-import { withLabLock } from '../lab/lock.js';
-import { clientTls } from '../lab/certs.js';
-import { containerName } from '../lab/names.js';
+import { action, type Context } from '../context.js';
+import { ExitCode, UserError } from '../../errors.js';
+import { labUp, labDown, formSwarm, openLab, connectLab, disconnectLab, isRemoteLab } from '../../lab/index.js';
+import type { RemoteLab } from '../../lab/remote/connect.js';
+import { withLabLock } from '../../lab/lock.js';
+import { clientTls } from '../../lab/dind/certs.js';
+import { containerName } from '../../lab/names.js';
 import { dirname } from 'node:path';
-import { discoverHostEndpoint, dockerCliEnv } from '../docker/engine.js';
-import type { Lab } from '../lab/types.js';
-import { webUrlOf } from '../lab/web.js';
+import { discoverHostEndpoint, dockerCliEnv } from '../../docker/engine.js';
+import type { Lab } from '../../lab/types.js';
+import { webUrlOf } from '../../lab/web.js';
 
 function count(v: string, what: string): number {
   const n = Number(v);

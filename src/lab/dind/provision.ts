@@ -1,24 +1,21 @@
 // The built-in lab: Docker engines in containers on the host engine, on one labelled bridge
 // network with static addresses, TLS on 2376 published on 127.0.0.1 only, and a hub.
 import type Docker from 'dockerode';
-import { hostEngine, clientFor, forgetHost, rememberHost, type Engine } from '../docker/engine.js';
-import { execIn, type ExecOptions, type ExecResult } from '../docker/exec.js';
-import { createDindContainer, dindHostConfig } from '../docker/dind.js';
-import { imageExists } from '../docker/build.js';
+import { hostEngine, clientFor, forgetHost, rememberHost, type Engine } from '../../docker/engine.js';
+import { execIn, type ExecOptions, type ExecResult } from '../../docker/exec.js';
+import { createDindContainer, dindHostConfig } from '../../docker/dind.js';
+import { imageExists } from '../../docker/build.js';
 import {
   containersWith, ensureVolume, freePort, logTail, networksWith, removeLabelled, usedSubnets,
-} from '../docker/containers.js';
-import { IMAGES } from '../images/catalog.js';
-import { stackDir } from '../paths.js';
-import { ExitCode, UserError } from '../errors.js';
-import { LAB_LABEL, type Lab, type LabNode } from './types.js';
+} from '../../docker/containers.js';
+import { IMAGES } from '../../images/catalog.js';
+import { stackDir } from '../../paths.js';
+import { ExitCode, UserError } from '../../errors.js';
+import {type Lab, type LabNode} from '../types.js';
 import { clientTls, ensureCerts, nodeCertDir, removeCerts } from './certs.js';
-import {
-  ADDRESS_LABEL, KIND_LABEL, LAB_VERSION, LAB_VERSION_LABEL, NODE_LABEL, PORT_LABEL, ROLE_LABEL, WEB_PORT_LABELS, WEB_PORTS,
-  chooseSubnet, containerName, hubAddress, labLabels, networkName, planNodes, prefixOf, volumeName,
-  type PlannedNode, type WebPort,
-} from './names.js';
+import {LAB_VERSION, WEB_PORT_LABELS, WEB_PORTS, chooseSubnet, containerName, hubAddress, labLabels, networkName, planNodes, prefixOf, volumeName, type PlannedNode, type WebPort} from '../names.js';
 import { seedHub, waitForHub, type SeedResult } from './hub.js';
+import { LABELS } from '../../labels.js';
 
 const nodeNumber = (name: string) => Number(name.replace(/^node/, ''));
 
@@ -31,7 +28,7 @@ export function webUrls(labels: Record<string, string>): Partial<Record<WebPort,
 
 /** Every host port a node container publishes (TLS, then web), from its labels. */
 function hostPorts(labels: Record<string, string>): number[] {
-  return [labels[PORT_LABEL], ...WEB_PORTS.map((p) => labels[WEB_PORT_LABELS[p]])].filter(Boolean).map(Number);
+  return [labels[LABELS.port], ...WEB_PORTS.map((p) => labels[WEB_PORT_LABELS[p]])].filter(Boolean).map(Number);
 }
 
 export class DindLab implements Lab {
@@ -43,17 +40,17 @@ export class DindLab implements Lab {
   ) {}
 
   private async nodeContainers(): Promise<Docker.ContainerInfo[]> {
-    const cs = await containersWith(this.host.docker, { [LAB_LABEL]: this.name, [KIND_LABEL]: 'node' });
-    return cs.sort((a, b) => nodeNumber(a.Labels[NODE_LABEL]) - nodeNumber(b.Labels[NODE_LABEL]));
+    const cs = await containersWith(this.host.docker, { [LABELS.lab]: this.name, [LABELS.kind]: 'node' });
+    return cs.sort((a, b) => nodeNumber(a.Labels[LABELS.node]) - nodeNumber(b.Labels[LABELS.node]));
   }
 
   async nodes(): Promise<LabNode[]> {
     return (await this.nodeContainers()).map((c) => ({
-      name: c.Labels[NODE_LABEL],
-      plannedRole: c.Labels[ROLE_LABEL] === 'manager' ? 'manager' : 'worker',
-      address: c.Labels[ADDRESS_LABEL],
+      name: c.Labels[LABELS.node],
+      plannedRole: c.Labels[LABELS.role] === 'manager' ? 'manager' : 'worker',
+      address: c.Labels[LABELS.address],
       state: c.State,
-      port: Number(c.Labels[PORT_LABEL]),
+      port: Number(c.Labels[LABELS.port]),
       web: webUrls(c.Labels),
     }));
   }
@@ -61,9 +58,9 @@ export class DindLab implements Lab {
   /** The node's container, or a one-line error naming the nodes there are. */
   async container(node: string): Promise<Docker.ContainerInfo> {
     const cs = await this.nodeContainers();
-    const c = cs.find((x) => x.Labels[NODE_LABEL] === node);
+    const c = cs.find((x) => x.Labels[LABELS.node] === node);
     if (!c) {
-      const names = cs.map((x) => x.Labels[NODE_LABEL]).join(', ');
+      const names = cs.map((x) => x.Labels[LABELS.node]).join(', ');
       throw new UserError(`lab ${this.name} has no node "${node}"`, `its nodes are ${names || 'none'}`, ExitCode.usage);
     }
     return c;
@@ -85,7 +82,7 @@ export class DindLab implements Lab {
 
   async engine(node: string): Promise<Docker> {
     const c = await this.container(node);
-    const host = `tcp://127.0.0.1:${c.Labels[PORT_LABEL]}`;
+    const host = `tcp://127.0.0.1:${c.Labels[LABELS.port]}`;
     // one client per endpoint: its keep-alive connections spare a TLS handshake per call
     let d = this.clients.get(host);
     if (!d) {
@@ -115,7 +112,7 @@ export class DindLab implements Lab {
     await Promise.all(
       cs.map(async (c) => {
         if (c.State !== 'running') await startContainer(this.host.docker, c.Id, hostPorts(c.Labels));
-        await waitForEngine(this, c.Labels[NODE_LABEL], c.Id);
+        await waitForEngine(this, c.Labels[LABELS.node], c.Id);
       }),
     );
   }
@@ -178,7 +175,7 @@ export interface UpResult {
 }
 
 async function ensureNetwork(docker: Docker, lab: string): Promise<string> {
-  const existing = await networksWith(docker, { [LAB_LABEL]: lab, [KIND_LABEL]: 'network' });
+  const existing = await networksWith(docker, { [LABELS.lab]: lab, [LABELS.kind]: 'network' });
   if (existing.length) return existing[0].IPAM?.Config?.[0]?.Subnet ?? '';
   const subnet = chooseSubnet(await usedSubnets(docker));
   const prefix = prefixOf(subnet);
@@ -188,7 +185,7 @@ async function ensureNetwork(docker: Docker, lab: string): Promise<string> {
       Driver: 'bridge',
       CheckDuplicate: true,
       IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: `${prefix}.1` }] },
-      Labels: labLabels(lab, { [KIND_LABEL]: 'network' }),
+      Labels: labLabels(lab, { [LABELS.kind]: 'network' }),
     });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 409) {
@@ -229,7 +226,7 @@ export function nodeSpec(lab: string, n: PlannedNode, port: number, web: Record<
     Image: IMAGES.node,
     Hostname: n.name,
     Labels: labLabels(lab, {
-      [KIND_LABEL]: 'node', [NODE_LABEL]: n.name, [ROLE_LABEL]: n.role, [ADDRESS_LABEL]: n.address, [PORT_LABEL]: String(port),
+      [LABELS.kind]: 'node', [LABELS.node]: n.name, [LABELS.role]: n.role, [LABELS.address]: n.address, [LABELS.port]: String(port),
       ...Object.fromEntries(WEB_PORTS.map((p) => [WEB_PORT_LABELS[p], String(web[p])])),
     }),
     // the node image's entrypoint execs dockerd with these arguments
@@ -263,13 +260,12 @@ export function nodeSpec(lab: string, n: PlannedNode, port: number, web: Record<
  * is a check of manifests instead of a push of a gigabyte (most of a lab start, measured).
  */
 export const HUB_CACHE = 'devcoin-hub-cache';
-const CACHE_LABEL = 'io.devcoin.workshop.cache';
 
 async function ensureHubCache(docker: Docker): Promise<void> {
   const info = await docker.getVolume(HUB_CACHE).inspect().catch(() => undefined);
   if (!info) {
-    await docker.createVolume({ Name: HUB_CACHE, Labels: { [CACHE_LABEL]: 'hub' } });
-  } else if (info.Labels?.[CACHE_LABEL] !== 'hub') {
+    await docker.createVolume({ Name: HUB_CACHE, Labels: { [LABELS.cache]: 'hub' } });
+  } else if (info.Labels?.[LABELS.cache] !== 'hub') {
     throw new UserError(`a volume named ${HUB_CACHE} exists that devcoin-workshop did not make`, 'rename or remove it (docker volume rm), then run lab up again');
   }
 }
@@ -281,7 +277,7 @@ function hubSpec(lab: string, address: string): Docker.ContainerCreateOptions {
     Image: IMAGES.registry,
     Hostname: 'hub',
     Cmd: ['serve', '/etc/docker/registry/hub.yml'],
-    Labels: labLabels(lab, { [KIND_LABEL]: 'hub', [ADDRESS_LABEL]: address }),
+    Labels: labLabels(lab, { [LABELS.kind]: 'hub', [LABELS.address]: address }),
     HostConfig: {
       Binds: [`${HUB_CACHE}:/var/lib/registry`],
       NetworkMode: net,
@@ -298,7 +294,7 @@ function hubSpec(lab: string, address: string): Docker.ContainerCreateOptions {
 function seederSpec(lab: string, port: number): Docker.ContainerCreateOptions {
   return {
     Image: IMAGES.registry,
-    Labels: labLabels(lab, { [KIND_LABEL]: 'hub-seeder', [PORT_LABEL]: String(port) }),
+    Labels: labLabels(lab, { [LABELS.kind]: 'hub-seeder', [LABELS.port]: String(port) }),
     ExposedPorts: { '5000/tcp': {} },
     HostConfig: {
       Binds: [`${HUB_CACHE}:/var/lib/registry`],
@@ -309,7 +305,7 @@ function seederSpec(lab: string, port: number): Docker.ContainerCreateOptions {
 
 /** Refuses a lab whose parts were made by another version of this tool. */
 function checkVersion(cs: Docker.ContainerInfo[], lab: string): void {
-  const old = cs.find((c) => c.Labels[LAB_VERSION_LABEL] !== LAB_VERSION);
+  const old = cs.find((c) => c.Labels[LABELS.labVersion] !== LAB_VERSION);
   if (old) {
     throw new UserError(
       `lab ${lab} was made by another version of devcoin-workshop`,
@@ -328,16 +324,16 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
       throw new UserError(`image ${image} is not built`, 'run `devcoin-workshop setup` first');
     }
   }
-  const all = await containersWith(docker, { [LAB_LABEL]: lab });
+  const all = await containersWith(docker, { [LABELS.lab]: lab });
   checkVersion(all, lab);
 
   progress('network');
   const subnet = await ensureNetwork(docker, lab);
   const prefix = prefixOf(subnet);
-  const existingNodes = all.filter((c) => c.Labels[KIND_LABEL] === 'node');
+  const existingNodes = all.filter((c) => c.Labels[LABELS.kind] === 'node');
   // an existing lab keeps its shape; --managers/--workers only shape a new one
   const plan = existingNodes.length
-    ? existingNodes.map((c) => ({ name: c.Labels[NODE_LABEL], role: c.Labels[ROLE_LABEL] as PlannedNode['role'], address: c.Labels[ADDRESS_LABEL] }))
+    ? existingNodes.map((c) => ({ name: c.Labels[LABELS.node], role: c.Labels[LABELS.role] as PlannedNode['role'], address: c.Labels[LABELS.address] }))
     : planNodes(prefix, opts.managers, opts.workers);
 
   progress('certificates');
@@ -349,7 +345,7 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   // the hub first: nodes use it as their mirror
   progress('hub');
   await ensureHubCache(docker);
-  const hub = all.find((c) => c.Labels[KIND_LABEL] === 'hub');
+  const hub = all.find((c) => c.Labels[LABELS.kind] === 'hub');
   if (!hub) {
     await createAndStart(docker, lab, 'hub', hubSpec(lab, hubAddress(prefix)));
     result.created.push('hub');
@@ -359,14 +355,14 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   } else result.unchanged.push('hub');
 
   // seeding needs only the seeder: it runs while the nodes start (their engines do not pull yet)
-  const seeder = all.find((c) => c.Labels[KIND_LABEL] === 'hub-seeder');
+  const seeder = all.find((c) => c.Labels[LABELS.kind] === 'hub-seeder');
   let seedPort: number;
   let seederId: string;
   if (!seeder) {
     seedPort = await freePort();
     seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort), [seedPort]);
   } else {
-    seedPort = Number(seeder.Labels[PORT_LABEL]);
+    seedPort = Number(seeder.Labels[LABELS.port]);
     seederId = seeder.Id;
     if (seeder.State !== 'running') await startContainer(docker, seeder.Id, [seedPort]);
   }
@@ -378,11 +374,11 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   progress(`nodes (${plan.map((n) => n.name).join(', ')})`);
   await Promise.all(
     plan.map(async (n) => {
-      const c = existingNodes.find((x) => x.Labels[NODE_LABEL] === n.name);
+      const c = existingNodes.find((x) => x.Labels[LABELS.node] === n.name);
       if (!c) {
         const port = await freePort();
         const web = { 80: await freePort(), 8080: await freePort() };
-        await ensureVolume(docker, volumeName(lab, n.name), { ...labels, [KIND_LABEL]: 'node', [NODE_LABEL]: n.name });
+        await ensureVolume(docker, volumeName(lab, n.name), { ...labels, [LABELS.kind]: 'node', [LABELS.node]: n.name });
         await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web), [port, web[80], web[8080]]);
         result.created.push(n.name);
       } else if (c.State !== 'running') {
@@ -394,10 +390,10 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
 
   const labObj = new DindLab(lab, host);
   progress('waiting for the engines (TLS)');
-  const cs = await containersWith(docker, { [LAB_LABEL]: lab, [KIND_LABEL]: 'node' });
+  const cs = await containersWith(docker, { [LABELS.lab]: lab, [LABELS.kind]: 'node' });
   // a shell pointed at a node (lab env) still finds this engine as the lab's host
-  rememberHost(lab, host.endpoint, cs.map((c) => Number(c.Labels[PORT_LABEL])));
-  await Promise.all(cs.map((c) => waitForEngine(labObj, c.Labels[NODE_LABEL], c.Id)));
+  rememberHost(lab, host.endpoint, cs.map((c) => Number(c.Labels[LABELS.port])));
+  await Promise.all(cs.map((c) => waitForEngine(labObj, c.Labels[LABELS.node], c.Id)));
 
   progress('seeding the hub');
   result.seed = await seeding;
@@ -407,7 +403,7 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
 /** Removes exactly what carries this lab's label, and its certificates. */
 export async function labDown(lab: string): Promise<{ containers: number; volumes: number; networks: number }> {
   const host = await hostEngine();
-  const removed = await removeLabelled(host.docker, { [LAB_LABEL]: lab });
+  const removed = await removeLabelled(host.docker, { [LABELS.lab]: lab });
   removeCerts(lab);
   forgetHost(lab);
   return removed;
@@ -416,7 +412,7 @@ export async function labDown(lab: string): Promise<{ containers: number; volume
 /** The lab if its nodes exist, else undefined. */
 export async function findDindLab(lab: string, host?: Engine): Promise<DindLab | undefined> {
   const engine = host ?? (await hostEngine());
-  const cs = await containersWith(engine.docker, { [LAB_LABEL]: lab, [KIND_LABEL]: 'node' });
+  const cs = await containersWith(engine.docker, { [LABELS.lab]: lab, [LABELS.kind]: 'node' });
   if (!cs.length) return undefined;
   checkVersion(cs, lab);
   return new DindLab(lab, engine);

@@ -3,18 +3,18 @@
 import type { Command } from 'commander';
 import { confirm } from '@inquirer/prompts';
 import { catchUpGuarded } from './catch-up.js';
-import { action, type Context } from './context.js';
-import { ExitCode, UserError } from '../errors.js';
-import { loadChapters, findChapter } from '../chapters/registry.js';
-import { readProgress, writeProgress, clearProgress, type Progress } from '../chapters/progress.js';
-import { verifyChapter, type CheckOutcome } from '../chapters/verify.js';
-import { runSteps, StepFailed } from '../chapters/runner.js';
-import type { Chapter } from '../chapters/types.js';
-import { openLab, labDown, labUp } from '../lab/index.js';
-import { withLabLock } from '../lab/lock.js';
-import { renderMarkdown, prompt } from '../ui/render.js';
-import { webUrl } from '../lab/web.js';
-import type { Lab } from '../lab/types.js';
+import { action, type Context } from '../context.js';
+import { ExitCode, UserError } from '../../errors.js';
+import { loadChapters, findChapter } from '../../workshop/chapters.js';
+import { readProgress, writeProgress, clearProgress, type Progress } from '../../workshop/progress.js';
+import { verifyChapter, type CheckOutcome } from '../../workshop/verify.js';
+import { runSteps, StepFailed } from '../../workshop/runner.js';
+import type { Chapter } from '../../workshop/types.js';
+import { openLab, labDown, labUp } from '../../lab/index.js';
+import { withLabLock } from '../../lab/lock.js';
+import { renderMarkdown, prompt } from '../render.js';
+import { webUrl } from '../../lab/web.js';
+import type { Lab } from '../../lab/types.js';
 
 /**
  * Where this machine's browser opens the web UI the chapter leaves running (node1's port 80 or

@@ -2,21 +2,21 @@
 // fix in one line. Exit 1 when a check fails; no engine at all is exit 3 (one line, from connect).
 import type { Command } from 'commander';
 import type Docker from 'dockerode';
-import { action, type Context } from './context.js';
+import { action, type Context } from '../context.js';
 import type { ChalkInstance } from 'chalk';
-import { discoverHostEndpoint, connect, type Engine } from '../docker/engine.js';
-import { engineDisk, gib } from '../docker/disk.js';
-import { imageExists } from '../docker/build.js';
-import { nestedEngineTrial, removeStaleTrials } from '../docker/trial.js';
-import { probeRoutingMesh } from '../docker/ipvs.js';
+import { discoverHostEndpoint, connect, type Engine } from '../../docker/engine.js';
+import { engineDisk, gib } from '../../docker/disk.js';
+import { imageExists } from '../../docker/build.js';
+import { nestedEngineTrial, removeStaleTrials } from '../../docker/trial.js';
+import { probeRoutingMesh } from '../../docker/ipvs.js';
 import {
   cgroupConsequence, cgroupModeFromInfo, isDockerDesktop, isRootless, judgeInotify, readHostFacts, userKind,
   type CgroupLayout, type EngineFacts, type HostFacts,
-} from '../docker/host-facts.js';
+} from '../../docker/host-facts.js';
 import { readFileSync } from 'node:fs';
 import { userInfo } from 'node:os';
-import { IMAGES } from '../images/catalog.js';
-import { imageStatuses } from '../images/setup.js';
+import { IMAGES } from '../../images/catalog.js';
+import { imageStatuses } from '../../images/setup.js';
 
 export type CheckStatus = 'pass' | 'warn' | 'fail';
 

@@ -3,8 +3,8 @@
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from './paths.js';
-import { ExitCode, UserError, errorMessage } from './errors.js';
+import { packageRoot } from '../paths.js';
+import { ExitCode, UserError, errorMessage } from '../errors.js';
 import { registerDoctor } from './commands/doctor.js';
 import { registerSetup, registerImages } from './commands/setup.js';
 import { registerLab } from './commands/lab.js';

@@ -5,9 +5,9 @@ import { execa } from 'execa';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { dirname, join } from 'node:path';
-import { labDir } from '../paths.js';
-import { UserError } from '../errors.js';
-import type { TlsFiles } from '../docker/engine.js';
+import { labDir } from '../../paths.js';
+import { UserError } from '../../errors.js';
+import type { TlsFiles } from '../../docker/engine.js';
 
 export function certsDir(lab: string): string {
   return join(labDir(lab), 'certs');

@@ -2,15 +2,15 @@
 // at its node's prompt and run for real, then verify; a table at the end. Stops at the first
 // failure and says how to continue.
 import type { Command } from 'commander';
-import { action, type Context } from './context.js';
-import { ExitCode, UserError } from '../errors.js';
-import { loadChapters, findChapter } from '../chapters/registry.js';
-import { verifyChapter } from '../chapters/verify.js';
-import { writeProgress } from '../chapters/progress.js';
-import { isRemoteLab, labDown, labUp, openLab } from '../lab/index.js';
-import { withLabLock } from '../lab/lock.js';
-import { findDindLab } from '../lab/dind.js';
-import { prompt } from '../ui/render.js';
+import { action, type Context } from '../context.js';
+import { ExitCode, UserError } from '../../errors.js';
+import { loadChapters, findChapter } from '../../workshop/chapters.js';
+import { verifyChapter } from '../../workshop/verify.js';
+import { writeProgress } from '../../workshop/progress.js';
+import { isRemoteLab, labDown, labUp, openLab } from '../../lab/index.js';
+import { withLabLock } from '../../lab/lock.js';
+import { findDindLab } from '../../lab/dind/provision.js';
+import { prompt } from '../render.js';
 import { printChecks, runChapter, stepFailure } from './workshop.js';
 import { catchUpGuarded } from './catch-up.js';
 

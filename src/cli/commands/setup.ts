@@ -2,14 +2,14 @@
 // lists them and moves them between machines.
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
-import { action, type Context } from './context.js';
-import { ExitCode, UserError } from '../errors.js';
-import { hostEngine } from '../docker/engine.js';
-import { engineDisk, gib } from '../docker/disk.js';
-import { imageExists } from '../docker/build.js';
-import { checkArchive, loadImages, saveImages } from '../docker/archive.js';
-import { catalog, withTag } from '../images/catalog.js';
-import { imageStatuses, runSetup } from '../images/setup.js';
+import { action, type Context } from '../context.js';
+import { ExitCode, UserError } from '../../errors.js';
+import { hostEngine } from '../../docker/engine.js';
+import { engineDisk, gib } from '../../docker/disk.js';
+import { imageExists } from '../../docker/build.js';
+import { checkArchive, loadImages, saveImages } from '../../docker/archive.js';
+import { catalog, withTag } from '../../images/catalog.js';
+import { imageStatuses, runSetup } from '../../images/setup.js';
 
 /**
  * Below this, a build of all images would fill the disk half-way through. DEVCOIN_MIN_FREE_GIB

@@ -3,7 +3,7 @@
 // chapter's start and runs that chapter's own commands, the very text the student reads: one
 // source, no second copy of the steps to drift.
 import type { Lab } from '../lab/types.js';
-import { findChapter, loadChapters } from './registry.js';
+import { findChapter, loadChapters } from './chapters.js';
 import { runSteps } from './runner.js';
 
 export async function replayChapter(lab: Lab, slug: string, progress: (t: string) => void): Promise<void> {

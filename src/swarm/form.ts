@@ -1,6 +1,6 @@
 // Forming (and leaving) the swarm the way a student does in chapter 2, for catch-up and tests:
 // init on node1, the other planned managers join as managers, the rest as workers.
-import type { Lab } from './types.js';
+import type { Lab } from '../lab/types.js';
 
 async function sh(lab: Lab, node: string, cmd: string): Promise<string> {
   const r = await lab.exec(node, cmd);

@@ -3,7 +3,7 @@
 // the lab cannot tell its things from the user's by labels on a real machine; it tells them by
 // this inventory instead. A catch-up that would remove something listed here asks first.
 import type Docker from 'dockerode';
-import type { CatchUpTouch } from './types.js';
+import type { CatchUpTouch } from '../types.js';
 
 export interface Inventory {
   /** the swarm this engine was part of, if any */

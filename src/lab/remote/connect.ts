@@ -7,15 +7,16 @@ import { existsSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node
 import { dirname, join } from 'node:path';
 import { execa } from 'execa';
 import type Docker from 'dockerode';
-import { clientFor, connect, contextEndpoint, hostEngine, type Endpoint, type TlsFiles } from '../docker/engine.js';
-import { execIn, type ExecOptions, type ExecResult } from '../docker/exec.js';
-import { imageExists, tryPull } from '../docker/build.js';
-import { IMAGES } from '../images/catalog.js';
-import { labDir, stackDir } from '../paths.js';
-import { ExitCode, UserError } from '../errors.js';
-import { LAB_LABEL, type CatchUpTouch, type Lab, type LabNode } from './types.js';
+import { clientFor, connect, contextEndpoint, hostEngine, type Endpoint, type TlsFiles } from '../../docker/engine.js';
+import { execIn, type ExecOptions, type ExecResult } from '../../docker/exec.js';
+import { imageExists, tryPull } from '../../docker/build.js';
+import { IMAGES } from '../../images/catalog.js';
+import { labDir, stackDir } from '../../paths.js';
+import { ExitCode, UserError } from '../../errors.js';
+import {type CatchUpTouch, type Lab, type LabNode} from '../types.js';
 import { preexisting, takeInventory, type Inventory } from './inventory.js';
-import { KIND_LABEL, labLabels } from './names.js';
+import {labLabels} from '../names.js';
+import { LABELS } from '../../labels.js';
 
 const SPEC_FILE = 'remote.json';
 /** Where the stack sources live on each machine: the path the chapters type. */
@@ -107,7 +108,7 @@ async function ensureShell(lab: string, docker: Docker, progress: (t: string) =>
   }
   const name = shellName(lab);
   const existing = await docker.getContainer(name).inspect().catch(() => undefined);
-  if (existing && existing.Config.Labels?.[LAB_LABEL] !== lab) {
+  if (existing && existing.Config.Labels?.[LABELS.lab] !== lab) {
     throw new UserError(`${node} already has a container named ${name} that this lab did not make`, 'remove or rename it, or connect under another --lab name');
   }
   if (existing) {
@@ -123,7 +124,7 @@ async function ensureShell(lab: string, docker: Docker, progress: (t: string) =>
     name,
     Image: IMAGES.shell,
     Cmd: ['sleep', 'infinity'],
-    Labels: labLabels(lab, { [KIND_LABEL]: 'shell' }),
+    Labels: labLabels(lab, { [LABELS.kind]: 'shell' }),
     HostConfig: {
       NetworkMode: 'host',
       UTSMode: 'host',
@@ -177,7 +178,7 @@ export async function disconnectLab(lab: string): Promise<{ containers: number; 
       const docker = clientFor(n.endpoint);
       const c = docker.getContainer(shellName(lab));
       const info = await withTimeout(c.inspect(), 5000);
-      if (info.Config.Labels?.[LAB_LABEL] === lab) {
+      if (info.Config.Labels?.[LABELS.lab] === lab) {
         await c.remove({ force: true });
         containers++;
       }

@@ -2,10 +2,10 @@
 // was there before `lab connect`, it lists exactly what and asks (or needs --yes without a
 // terminal). On the built-in lab there is nothing to ask about.
 import { confirm } from '@inquirer/prompts';
-import type { Context } from './context.js';
-import { ExitCode, UserError } from '../errors.js';
-import type { Chapter } from '../chapters/types.js';
-import { ALL_TOUCHES, type Lab } from '../lab/index.js';
+import type { Context } from '../context.js';
+import { ExitCode, UserError } from '../../errors.js';
+import type { Chapter } from '../../workshop/types.js';
+import { ALL_TOUCHES, type Lab } from '../../lab/index.js';
 
 export async function catchUpGuarded(ctx: Context, lab: Lab, chapter: Chapter, yes: boolean): Promise<void> {
   const theirs = await lab.preexisting(chapter.module.touches ?? ALL_TOUCHES);

@@ -2,9 +2,9 @@
 // node uses as its registry mirror, seeded from the host's images under the names a Docker
 // workshop uses, so `docker pull busybox` inside a node works with no internet.
 import type Docker from 'dockerode';
-import { IMAGES } from '../images/catalog.js';
-import { imageId } from '../docker/build.js';
-import { pushAs } from '../docker/containers.js';
+import { IMAGES } from '../../images/catalog.js';
+import { imageId } from '../../docker/build.js';
+import { pushAs } from '../../docker/containers.js';
 
 /** host image -> names served by the hub (Docker Hub style: library/ for official images). */
 export const HUB_CONTENT: [string, string[]][] = [

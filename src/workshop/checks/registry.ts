@@ -2,9 +2,9 @@
 // repositories, their tags, and the manifest digest of each `latest`. Later chapters keep the
 // promise too: their tasks pull from it, so an empty registry breaks every node that has not
 // cached an image yet (LAB-NOTES: the proxy that did not come back).
-import type { Lab } from '../lab/types.js';
-import type { Check, CheckResult } from './types.js';
-import { anyConverging } from './swarm-state.js';
+import type { Lab } from '../../lab/types.js';
+import type { Check, CheckResult } from '../types.js';
+import { anyConverging } from '../../swarm/read.js';
 
 export const REGISTRY = 'node1:5000';
 export const REGISTRY_IMAGES = ['devcoin/miner', 'devcoin/api', 'devcoin/webui', 'devcoin/redis', 'devcoin/proxy'];

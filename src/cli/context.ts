@@ -1,6 +1,6 @@
 // What every command gets from the global options: the output, the lab name, the flags.
 import type { Command } from 'commander';
-import { Output } from '../ui/output.js';
+import { Output } from './output.js';
 import { ExitCode, UserError } from '../errors.js';
 import { discoverHostEndpoint } from '../docker/engine.js';
 
