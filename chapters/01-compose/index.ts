@@ -3,7 +3,7 @@
 import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
 import { startAll } from '../../src/workshop/checks/cluster.js';
-import { leaveSwarm } from '../../src/swarm/form.js';
+import { leaveSwarm } from '../../src/swarm/index.js';
 
 const PROJECT = 'com.docker.compose.project=devcoin';
 /** one miner's speed limit in stack/configs/miner-v1.yml */

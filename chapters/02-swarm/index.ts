@@ -1,7 +1,7 @@
 // Chapter 2 checks the cluster the student built: 3 managers with a leader, 2 workers ready.
 import type { ChapterModule } from '../../src/workshop/types.js';
 import { managersWithLeader, swarmActive, workersReady } from '../../src/workshop/checks/cluster.js';
-import { leaveSwarm } from '../../src/swarm/form.js';
+import { leaveSwarm } from '../../src/swarm/index.js';
 import { startAll } from '../../src/workshop/checks/cluster.js';
 
 export const checks: ChapterModule['checks'] = [

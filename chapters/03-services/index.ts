@@ -1,11 +1,11 @@
 // Chapter 3: a service Swarm keeps alive (a failed task replaced) and scaled to 5.
 import type { ChapterModule } from '../../src/workshop/types.js';
 import { serviceRunning, startAll } from '../../src/workshop/checks/cluster.js';
-import { serviceState, type SwarmTask } from '../../src/swarm/read.js';
+import { serviceState, type SwarmTask } from '../../src/swarm/index.js';
 
 /** A task up for this long is not crash-looping (busybox sleep never exits by itself). */
 const STEADY_MS = 10_000;
-import { formSwarm } from '../../src/swarm/form.js';
+import { formSwarm } from '../../src/swarm/index.js';
 import type { Lab } from '../../src/lab/types.js';
 
 export const checks: ChapterModule['checks'] = [

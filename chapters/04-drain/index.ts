@@ -1,8 +1,9 @@
 // Chapter 4: node5 drained with its tasks moved, and the quorum lost and restored.
 import type { ChapterModule } from '../../src/workshop/types.js';
 import { availability, managersWithLeader, serviceRunning, startAll } from '../../src/workshop/checks/cluster.js';
-import { managerStarting, nodeNames, serviceState, swarmNodes, until } from '../../src/swarm/read.js';
-import { formSwarm } from '../../src/swarm/form.js';
+import { managerStarting, nodeNames, serviceState, swarmNodes } from '../../src/swarm/index.js';
+import { until } from '../../src/retry.js';
+import { formSwarm } from '../../src/swarm/index.js';
 import type { Lab } from '../../src/lab/types.js';
 
 export const checks: ChapterModule['checks'] = [

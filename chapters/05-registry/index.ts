@@ -2,7 +2,7 @@
 // that built nothing able to pull them.
 import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
-import { nodeNames, serviceState, swarmNodes } from '../../src/swarm/read.js';
+import { nodeNames, serviceState, swarmNodes } from '../../src/swarm/index.js';
 import { catchUp as drainCatchUp } from '../04-drain/index.js';
 import { manifestDigest, registryHolds } from '../../src/workshop/checks/registry.js';
 

@@ -2,7 +2,7 @@
 // coins rising.
 import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
-import { nodeNames, serviceState } from '../../src/swarm/read.js';
+import { nodeNames, serviceState } from '../../src/swarm/index.js';
 import { replayChapter } from '../../src/workshop/catch-up.js';
 import { mining, onlyDoor, runningNodes, stackServices } from '../../src/workshop/checks/stack.js';
 import { registryKept } from '../../src/workshop/checks/registry.js';

@@ -4,7 +4,7 @@ import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
 import { replayChapter } from '../../src/workshop/catch-up.js';
 import { apiGet, onlyDoor, runningNodes, stackServices } from '../../src/workshop/checks/stack.js';
-import { nodeNames, serviceState } from '../../src/swarm/read.js';
+import { nodeNames, serviceState } from '../../src/swarm/index.js';
 import { registryKept } from '../../src/workshop/checks/registry.js';
 
 /** The speed limit in stack/configs/miner-v2.yml */

@@ -4,7 +4,7 @@ import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/types.js';
 import { replayChapter } from '../../src/workshop/catch-up.js';
 import { mining } from '../../src/workshop/checks/stack.js';
-import { anyConverging, managerEngine, nodeOfTask, serviceState } from '../../src/swarm/read.js';
+import { anyConverging, managerEngine, nodeOfTask, serviceState } from '../../src/swarm/index.js';
 import { redisPassword, passwordLeaks } from '../../src/workshop/checks/secrets.js';
 import { registryKept } from '../../src/workshop/checks/registry.js';
 import { oneDoor } from '../07-proxy/index.js';

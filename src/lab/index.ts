@@ -7,7 +7,6 @@ import type { Lab } from './types.js';
 
 export type { Lab, LabNode, CatchUpTouch } from './types.js';
 export { ALL_TOUCHES } from './types.js';
-export { formSwarm, leaveSwarm } from '../swarm/form.js';
 export { labUp, labDown } from './dind/provision.js';
 export { connectLab, disconnectLab, isRemoteLab } from './remote/connect.js';
 

@@ -1,6 +1,7 @@
 // Forming (and leaving) the swarm the way a student does in chapter 2, for catch-up and tests:
 // init on node1, the other planned managers join as managers, the rest as workers.
-import type { Lab } from '../lab/types.js';
+import type { Lab } from '../lab/index.js';
+import { poll } from '../retry.js';
 
 async function sh(lab: Lab, node: string, cmd: string): Promise<string> {
   const r = await lab.exec(node, cmd);
@@ -32,13 +33,12 @@ export async function formSwarm(lab: Lab, progress: (t: string) => void = () => 
   for (const n of rest.filter((x) => x.plannedRole === 'manager')) await join(n);
   await Promise.all(rest.filter((x) => x.plannedRole === 'worker').map(join));
   progress('waiting for every node to be Ready');
-  const until = Date.now() + 60_000;
-  for (;;) {
-    const out = (await lab.exec(first.name, "docker node ls --format '{{.Status}}'")).stdout.trim().split('\n');
-    if (out.length === nodes.length && out.every((s) => s === 'Ready')) return;
-    if (Date.now() > until) throw new Error(`swarm formed but not every node is Ready: ${out.join(', ')}`);
-    await new Promise((r) => setTimeout(r, 500));
-  }
+  let last: string[] = [];
+  const ready = await poll(async () => {
+    last = (await lab.exec(first.name, "docker node ls --format '{{.Status}}'")).stdout.trim().split('\n');
+    return last.length === nodes.length && last.every((s) => s === 'Ready') ? true : undefined;
+  }, 60_000);
+  if (!ready) throw new Error(`swarm formed but not every node is Ready: ${last.join(', ')}`);
 }
 
 /** Every node leaves the swarm (workers first), for catch-up to a state before chapter 2. */

@@ -1,7 +1,8 @@
 // Reading the swarm's real state for checks and runners: through any reachable manager, so a
 // stopped node1 or a lost leader does not blind `verify`.
 import type Docker from 'dockerode';
-import type { Lab } from '../lab/types.js';
+import type { Lab } from '../lab/index.js';
+import { withTimeout } from '../retry.js';
 
 // The engine API's shapes, as far as the checks read them (@types/dockerode lacks most).
 export interface SwarmNode {
@@ -29,15 +30,6 @@ export interface SwarmService {
     EndpointSpec?: { Mode?: string; Ports?: { PublishedPort?: number; PublishMode?: string }[] };
   };
   UpdateStatus?: { State?: string; Message?: string };
-}
-
-async function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
-  let t: NodeJS.Timeout | undefined;
-  try {
-    return await Promise.race([p, new Promise<T>((_, rej) => (t = setTimeout(() => rej(new Error('timeout')), ms)))]);
-  } finally {
-    clearTimeout(t);
-  }
 }
 
 // One verify pass asks for a manager many times; finding one costs a few round trips. The
@@ -145,12 +137,3 @@ export async function nodeOfTask(lab: Lab, service: string): Promise<string | un
   return (await nodeNames(lab)).get(t.NodeID);
 }
 
-/** Polls `fn` until it returns true or the time is up. */
-export async function until(fn: () => Promise<boolean>, timeoutMs: number, everyMs = 500): Promise<boolean> {
-  const end = Date.now() + timeoutMs;
-  for (;;) {
-    if (await fn().catch(() => false)) return true;
-    if (Date.now() > end) return false;
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}

@@ -3,7 +3,8 @@
 import type { Lab } from '../lab/types.js';
 import { UserError } from '../errors.js';
 import type { Chapter, CommandStep, Step } from './types.js';
-import { nodeOfTask, until } from '../swarm/read.js';
+import { nodeOfTask } from '../swarm/index.js';
+import { until } from '../retry.js';
 import { LAB_VERBS, type LabVerb } from './markdown.js';
 
 export interface RunHooks {

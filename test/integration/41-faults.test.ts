@@ -11,7 +11,8 @@ import { cli, bin, tempHome } from '../helpers/cli.js';
 import { DEMO_LAB, demoEnv, on as onNode } from '../helpers/demo-lab.js';
 import { openLab } from '../../src/lab/index.js';
 import type { Lab } from '../../src/lab/types.js';
-import { nodeNames, nodeOfTask, serviceState, swarmNodes, until } from '../../src/swarm/read.js';
+import { nodeNames, nodeOfTask, serviceState, swarmNodes } from '../../src/swarm/index.js';
+import { until } from '../../src/retry.js';
 import { passwordLeaks, redisPassword } from '../../src/workshop/checks/secrets.js';
 import { configDir } from '../../src/paths.js';
 

@@ -2,7 +2,7 @@
 // verify says "2/5 running", not just "failed".
 import type { Lab } from '../../lab/types.js';
 import type { Check } from '../types.js';
-import { managerEngine, managerStarting, serviceState, swarmNodes } from '../../swarm/read.js';
+import { managerEngine, managerStarting, serviceState, swarmNodes } from '../../swarm/index.js';
 
 /** The lab's planned managers and workers by name (node1-3 and node4-5 in the built-in lab). */
 async function plannedNames(lab: Lab, role: 'manager' | 'worker'): Promise<string[]> {

@@ -4,7 +4,7 @@
 // cached an image yet (LAB-NOTES: the proxy that did not come back).
 import type { Lab } from '../../lab/types.js';
 import type { Check, CheckResult } from '../types.js';
-import { anyConverging } from '../../swarm/read.js';
+import { anyConverging } from '../../swarm/index.js';
 
 export const REGISTRY = 'node1:5000';
 export const REGISTRY_IMAGES = ['devcoin/miner', 'devcoin/api', 'devcoin/webui', 'devcoin/redis', 'devcoin/proxy'];

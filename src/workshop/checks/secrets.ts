@@ -2,7 +2,7 @@
 // secret file inside the redis task and only ever held in memory here: never printed, never
 // put on a command line (probes search with the password on stdin).
 import type { Lab } from '../../lab/types.js';
-import { nodeOfTask } from '../../swarm/read.js';
+import { nodeOfTask } from '../../swarm/index.js';
 
 const REDIS = 'devcoin_redis';
 

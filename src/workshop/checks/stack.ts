@@ -1,7 +1,7 @@
 // What the DevCoin chapters (stack, proxy, secrets) read from the swarm and from the api.
 import type { Lab } from '../../lab/types.js';
 import type { CheckResult } from '../types.js';
-import { anyConverging, managerEngine, serviceState, type SwarmService } from '../../swarm/read.js';
+import { anyConverging, managerEngine, serviceState, type SwarmService } from '../../swarm/index.js';
 
 /** The DevCoin services whose restarts a reading through the api waits for. */
 const STACK = ['devcoin_redis', 'devcoin_api', 'devcoin_miner', 'devcoin_webui', 'devcoin_proxy'];
