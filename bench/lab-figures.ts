@@ -4,8 +4,7 @@
 import { execa } from 'execa';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { clientTls } from '../src/lab/dind/certs.js';
+import { join } from 'node:path';
 import { findChapter, loadChapters } from '../src/workshop/chapters.js';
 import { hostEngine } from '../src/docker/engine.js';
 import { dindHostConfig } from '../src/docker/dind.js';
@@ -100,9 +99,7 @@ export async function labFigures(o: BenchOptions): Promise<Figure[]> {
     await execa('node', [cli, '--lab', lab, 'verify', chapter, '--timeout', '90'], { env });
     // the baseline is what it says: the docker CLI's `docker node ls` against node1 over TLS,
     // a process started per run as verify is (not a warm in-process client)
-    const tls = clientTls(lab);
-    const node1 = (await l.nodes()).find((n) => n.name === 'node1')!;
-    const dockerEnv = { DOCKER_HOST: `tcp://127.0.0.1:${node1.port}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(tls.ca) };
+    const dockerEnv = await l.dockerEnv('node1');
     const vpairs = await repeat(o.quick ? 1 : 5, async () => {
       const nodeLs = await timeIt(() => execa('docker', ['node', 'ls'], { env: dockerEnv }));
       const verify = await timeIt(() => execa('node', [cli, '--lab', lab, 'verify', chapter, '--timeout', '0'], { env }));

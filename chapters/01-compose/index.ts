@@ -1,7 +1,7 @@
 // Chapter 1: the compose stack on node1 with three miners, two networks, one published port,
 // and three miners really mining faster than one could.
 import type { ChapterModule } from '../../src/workshop/types.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 import { startAll } from '../../src/workshop/checks/cluster.js';
 import { leaveSwarm } from '../../src/swarm/index.js';
 

@@ -6,7 +6,7 @@ import { serviceState, type SwarmTask } from '../../src/swarm/index.js';
 /** A task up for this long is not crash-looping (busybox sleep never exits by itself). */
 const STEADY_MS = 10_000;
 import { formSwarm } from '../../src/swarm/index.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 
 export const checks: ChapterModule['checks'] = [
   {

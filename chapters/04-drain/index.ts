@@ -4,7 +4,7 @@ import { availability, managersWithLeader, serviceRunning, startAll } from '../.
 import { managerStarting, nodeNames, serviceState, swarmNodes } from '../../src/swarm/index.js';
 import { until } from '../../src/retry.js';
 import { formSwarm } from '../../src/swarm/index.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 
 export const checks: ChapterModule['checks'] = [
   {

@@ -1,7 +1,7 @@
 // Chapter 5: a registry service pinned to node1 holding the five DevCoin images, and a node
 // that built nothing able to pull them.
 import type { ChapterModule } from '../../src/workshop/types.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 import { nodeNames, serviceState, swarmNodes } from '../../src/swarm/index.js';
 import { catchUp as drainCatchUp } from '../04-drain/index.js';
 import { manifestDigest, registryHolds } from '../../src/workshop/checks/registry.js';

@@ -1,7 +1,7 @@
 // Chapter 6: the DevCoin stack deployed from the registry, miners scaled over several nodes,
 // coins rising.
 import type { ChapterModule } from '../../src/workshop/types.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 import { nodeNames, serviceState } from '../../src/swarm/index.js';
 import { replayChapter } from '../../src/workshop/catch-up.js';
 import { mining, onlyDoor, runningNodes, stackServices } from '../../src/workshop/checks/stack.js';

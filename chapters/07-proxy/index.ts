@@ -1,7 +1,7 @@
 // Chapter 7: HAProxy as the only published port, its config a Docker config, and the miner's
 // config rotated from v1 to v2 and in effect.
 import type { ChapterModule } from '../../src/workshop/types.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 import { replayChapter } from '../../src/workshop/catch-up.js';
 import { apiGet, onlyDoor, runningNodes, stackServices } from '../../src/workshop/checks/stack.js';
 import { nodeNames, serviceState } from '../../src/swarm/index.js';

@@ -1,7 +1,7 @@
 // Chapter 8: Redis behind a password from a Swarm secret: mounted where needed, refused
 // without, the stack still mining, and the password in no inspect output or log.
 import type { ChapterModule } from '../../src/workshop/types.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 import { replayChapter } from '../../src/workshop/catch-up.js';
 import { mining } from '../../src/workshop/checks/stack.js';
 import { anyConverging, managerEngine, nodeOfTask, serviceState } from '../../src/swarm/index.js';

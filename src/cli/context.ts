@@ -1,6 +1,8 @@
 // What every command gets from the global options: the output, the lab name, the flags.
 import type { Command } from 'commander';
 import { Output } from './output.js';
+import { terminalFace } from './face.js';
+import type { Face } from '../events.js';
 import { ExitCode, UserError } from '../errors.js';
 import { discoverHostEndpoint } from '../docker/engine.js';
 
@@ -12,6 +14,8 @@ export interface GlobalOptions {
 
 export interface Context {
   out: Output;
+  /** the core's events rendered for this terminal (see face.ts) */
+  face: Face;
   lab: string;
   json: boolean;
   verbose: boolean;
@@ -39,6 +43,7 @@ export function contextOf(cmd: Command): Context {
   }
   return {
     out,
+    face: terminalFace(out),
     lab,
     json: !!g.json,
     verbose: !!g.verbose,

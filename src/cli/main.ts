@@ -1,14 +1,24 @@
 #!/usr/bin/env node
-// Command-line wiring only: each command lives in src/commands/ and registers itself here.
+// Command-line wiring only: each command lives in src/cli/commands/ (a file per verb, a folder
+// per noun) and registers itself here; errors become one line and an exit code here.
 import { Command, CommanderError, Option } from 'commander';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 import { ExitCode, UserError, errorMessage } from '../errors.js';
 import { registerDoctor } from './commands/doctor.js';
-import { registerSetup, registerImages } from './commands/setup.js';
-import { registerLab } from './commands/lab.js';
-import { registerWorkshop } from './commands/workshop.js';
+import { registerSetup } from './commands/setup.js';
+import { registerImages } from './commands/images/index.js';
+import { registerLab } from './commands/lab/index.js';
+import { registerList } from './commands/list.js';
+import { registerShow } from './commands/show.js';
+import { registerCurrent } from './commands/current.js';
+import { registerHint } from './commands/hint.js';
+import { registerRun } from './commands/run.js';
+import { registerVerify } from './commands/verify.js';
+import { registerNext } from './commands/next.js';
+import { registerGoto } from './commands/goto.js';
+import { registerReset } from './commands/reset.js';
 import { registerDemo } from './commands/demo.js';
 
 const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
@@ -28,7 +38,7 @@ export function buildProgram(): Command {
   registerSetup(program);
   registerImages(program);
   registerLab(program);
-  registerWorkshop(program);
+  for (const register of [registerList, registerShow, registerCurrent, registerHint, registerRun, registerVerify, registerNext, registerGoto, registerReset]) register(program);
   registerDemo(program);
 
   program.addHelpText(

@@ -48,31 +48,53 @@ export class Output {
     if (this.json) process.stdout.write(JSON.stringify(value, null, 2) + '\n');
   }
 
+  private spinner?: Ora;
+  private spinnerLabel?: string;
+
+  /** A task begins: an ora spinner on a TTY, otherwise one plain line. */
+  taskStart(label: string): void {
+    if (this.tty && !this.json) {
+      this.spinner?.stop();
+      this.spinner = ora({ text: label, stream: process.stderr, color: 'cyan' }).start();
+      this.spinnerLabel = label;
+    } else {
+      this.info(`… ${label}`);
+    }
+  }
+
+  /** What a task is doing now: the spinner's text, or a debug line. */
+  taskUpdate(label: string, text: string): void {
+    if (this.spinner && this.spinnerLabel === label) this.spinner.text = `${label} ${this.c.dim(text)}`;
+    else this.debug(`  ${text}`);
+  }
+
+  /** A task ended, with the time it took. */
+  taskEnd(label: string, ok: boolean, seconds: number): void {
+    const took = `${seconds.toFixed(1)}s`;
+    if (this.spinner && this.spinnerLabel === label) {
+      if (ok) this.spinner.succeed(`${label} ${this.c.dim(took)}`);
+      else this.spinner.fail(`${label} ${this.c.dim(took)}`);
+      this.spinner = undefined;
+      this.spinnerLabel = undefined;
+    } else {
+      this.info(`${ok ? '✓' : '✗'} ${label} (${took})`);
+    }
+  }
+
   /**
    * Runs `fn` with a progress indicator: an ora spinner on a TTY, otherwise one plain line
    * when it starts and one when it ends. Always reports the time taken.
    */
   async step<T>(label: string, fn: (update: (text: string) => void) => Promise<T>): Promise<T> {
     const started = Date.now();
-    const took = () => `${((Date.now() - started) / 1000).toFixed(1)}s`;
-    let spinner: Ora | undefined;
-    if (this.tty && !this.json) {
-      spinner = ora({ text: label, stream: process.stderr, color: 'cyan' }).start();
-    } else {
-      this.info(`… ${label}`);
-    }
-    const update = (text: string) => {
-      if (spinner) spinner.text = `${label} ${this.c.dim(text)}`;
-      else this.debug(`  ${text}`);
-    };
+    const seconds = () => (Date.now() - started) / 1000;
+    this.taskStart(label);
     try {
-      const result = await fn(update);
-      if (spinner) spinner.succeed(`${label} ${this.c.dim(took())}`);
-      else this.info(`✓ ${label} (${took()})`);
+      const result = await fn((text) => this.taskUpdate(label, text));
+      this.taskEnd(label, true, seconds());
       return result;
     } catch (err) {
-      if (spinner) spinner.fail(`${label} ${this.c.dim(took())}`);
-      else this.info(`✗ ${label} (${took()})`);
+      this.taskEnd(label, false, seconds());
       throw err;
     }
   }

@@ -34,3 +34,8 @@ export function renderMarkdown(out: Output, md: string): string {
   }
   return result.join('\n');
 }
+
+/** Where this machine's browser opens the web UI a chapter left running. */
+export function webUiLine(out: Output, url: string): string {
+  return `${out.c.bold('web UI:')} open ${url} in this machine's browser`;
+}

@@ -3,7 +3,7 @@
 import type Docker from 'dockerode';
 import { relative } from 'node:path';
 import { packageRoot } from '../paths.js';
-import type { Output } from '../cli/output.js';
+import { task, type Face } from '../events.js';
 import { ExitCode, UserError } from '../errors.js';
 import { BuildError, buildImage, imageId, imageLabels, removeReplaced } from '../docker/build.js';
 import { buildBase } from './base.js';
@@ -63,7 +63,8 @@ function secondsSince(t: number): number {
   return Math.round((Date.now() - t) / 100) / 10;
 }
 
-export async function runSetup(docker: Docker, out: Output, opts: SetupOptions = {}): Promise<SetupResult[]> {
+export async function runSetup(docker: Docker, face: Face, opts: SetupOptions = {}): Promise<SetupResult[]> {
+  const log = (level: 'info' | 'debug', text: string) => face.emit({ type: 'log', level, text });
   const entries = opts.entries ?? catalog();
   const cache = new Map<string, string | undefined>();
   const results: SetupResult[] = [];
@@ -73,7 +74,7 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
   for (const entry of entries) {
     const started = Date.now();
     if (!hasDockerfile(entry)) {
-      out.info(`${out.c.dim('-')} ${entry.name}: no ${entry.dockerfile} in ${relative(packageRoot, entry.context)} yet (skipped)`);
+      log('info', `- ${entry.name}: no ${entry.dockerfile} in ${relative(packageRoot, entry.context)} yet (skipped)`);
       results.push({ name: entry.name, status: 'skipped-missing', seconds: 0 });
       continue;
     }
@@ -90,25 +91,25 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
       }
       if (!allCurrent) {
         for (const e of stack) cache.delete(e.name);
-        await out.step('bundle the stack services', (update) => buildBundles(update));
+        await task(face, 'bundle the stack services', (update) => buildBundles(update));
       }
     }
     const hash = inputsHash(entry, entries, cache)!;
     const labels = await imageLabels(docker, entry.name);
     if (!opts.force && labels?.[LABELS.inputs] === hash) {
-      out.info(`${out.c.green('✓')} ${entry.name} ${out.c.dim('current (skipped)')}`);
+      log('info', `✓ ${entry.name} current (skipped)`);
       results.push({ name: entry.name, status: 'current', seconds: secondsSince(started) });
       continue;
     }
     const why = !labels ? 'new' : opts.force ? 'forced' : 'inputs changed';
     let how: string | undefined;
     const oldId = labels ? await imageId(docker, entry.name) : undefined;
-    await out.step(`build ${entry.name} (${why})`, async (update) => {
+    await task(face, `build ${entry.name} (${why})`, async (update) => {
       if (entry.special === 'base') {
         how = await buildBase(docker, entry, hash, { mirror: opts.mirror, nocache: opts.force, noPull: opts.noPull, update });
         return;
       }
-      await buildEntry(docker, entry, hash, out, !!opts.force, update);
+      await buildEntry(docker, entry, hash, log, !!opts.force, update);
     });
     if (oldId) replaced.push({ id: oldId, name: entry.name });
     results.push({ name: entry.name, status: 'built', seconds: secondsSince(started), how });
@@ -116,7 +117,7 @@ export async function runSetup(docker: Docker, out: Output, opts: SetupOptions =
   // images that rebuilds replaced, now untagged, would only fill the disk; children first, so
   // their old parents are free to go too. Anything still in use stays.
   for (const r of replaced.reverse()) {
-    if (await removeReplaced(docker, r.id, r.name)) out.debug(`removed the replaced ${r.name} (${r.id.slice(7, 19)})`);
+    if (await removeReplaced(docker, r.id, r.name)) log('debug', `removed the replaced ${r.name} (${r.id.slice(7, 19)})`);
   }
   return results;
 }
@@ -125,7 +126,7 @@ async function buildEntry(
   docker: Docker,
   entry: CatalogEntry,
   hash: string,
-  out: Output,
+  log: (level: 'info' | 'debug', text: string) => void,
   nocache: boolean,
   update: (text: string) => void,
 ): Promise<void> {
@@ -139,13 +140,13 @@ async function buildEntry(
       nocache,
       onLine: (l) => {
         update(l.length > 70 ? l.slice(0, 69) + '…' : l);
-        out.debug(l);
+        log('debug', l);
       },
     });
   } catch (err) {
     if (err instanceof BuildError) {
       // the last lines of the build say what went wrong; the error itself stays one line
-      for (const l of err.tail) out.info(`  | ${l}`);
+      for (const l of err.tail) log('info', `  | ${l}`);
       throw new UserError(
         `building ${entry.name} failed: ${err.message.split('\n')[0]}`,
         `fix ${relative(packageRoot, entry.context)}/${entry.dockerfile} (or run with --verbose for the whole build log)`,

@@ -1,14 +1,30 @@
-// The one door to a lab for the rest of the CLI.
+// The one door to a lab. Everything outside src/lab (the workshop core, the swarm module, the
+// CLI, the classroom, the bench, the chapters) imports this file and nothing else of src/lab:
+// which provider runs a lab (engines in containers, or connected machines) stays behind it.
 import { UserError } from '../errors.js';
-import { findDindLab } from './dind/provision.js';
-import { isRemoteLab, RemoteLab } from './remote/connect.js';
+import { findDindLab, labDown as dindDown, labUp } from './dind/provision.js';
 import { checkClientTls } from './dind/certs.js';
+import { RemoteLab } from './remote/provider.js';
+import { connectLab, disconnectLab } from './remote/connect.js';
+import { isRemoteLab } from './remote/spec.js';
 import type { Lab } from './types.js';
 
-export type { Lab, LabNode, CatchUpTouch } from './types.js';
+export type { Lab, LabNode, CatchUpTouch, Terminal } from './types.js';
 export { ALL_TOUCHES } from './types.js';
-export { labUp, labDown } from './dind/provision.js';
-export { connectLab, disconnectLab, isRemoteLab } from './remote/connect.js';
+export type { UpOptions, UpResult } from './dind/provision.js';
+export { withLabLock } from './lock.js';
+export { webUrl, webUrlOf, type WebPort } from './web.js';
+export { labUp, connectLab };
+
+/** Connected to existing machines (`lab connect`), as opposed to the built-in lab. */
+export function isConnected(name: string): boolean {
+  return isRemoteLab(name);
+}
+
+/** Whether a built-in lab of that name has nodes on the host engine. */
+export async function builtInLabExists(name: string): Promise<boolean> {
+  return !isRemoteLab(name) && (await findDindLab(name)) !== undefined;
+}
 
 export async function openLab(name: string): Promise<Lab> {
   // a lab connected to existing engines is known by its connection file
@@ -20,4 +36,12 @@ export async function openLab(name: string): Promise<Lab> {
   }
   checkClientTls(name);
   return lab;
+}
+
+/**
+ * Removes the lab: a built-in one whole (exactly what carries its label, and its certificates);
+ * of connected machines only what `connect` made on each (its shell container) and the record.
+ */
+export async function labDown(name: string): Promise<{ containers: number; volumes: number; networks: number }> {
+  return isRemoteLab(name) ? disconnectLab(name) : dindDown(name);
 }

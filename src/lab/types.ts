@@ -1,6 +1,8 @@
-// What the rest of the CLI knows about a lab, whichever provider runs it: the built-in one
-// (Docker engines in containers on the host engine) or existing engines (`lab connect`).
+// What the rest of the program knows about a lab, whichever provider runs it: the built-in one
+// (Docker engines in containers on the host engine) or existing engines (`lab connect`). Nothing
+// outside src/lab imports a provider: it asks this interface, and the capabilities say what it may ask.
 import type Docker from 'dockerode';
+import type { Duplex } from 'node:stream';
 import type { ExecOptions, ExecResult } from '../docker/exec.js';
 
 export interface LabNode {
@@ -10,7 +12,7 @@ export interface LabNode {
   plannedRole: 'manager' | 'worker';
   /** address on the lab network (what --advertise-addr uses) */
   address: string;
-  /** running, exited, missing, ... (from the provider) */
+  /** running, exited, missing, unreachable, ... (from the provider) */
   state: string;
   /** host port of its engine's TLS endpoint (built-in lab) */
   port?: number;
@@ -25,14 +27,27 @@ export interface LabNode {
 export type CatchUpTouch = 'swarm' | 'compose' | 'services' | 'registry-storage' | 'images' | 'configs' | 'secrets';
 export const ALL_TOUCHES: CatchUpTouch[] = ['swarm', 'compose', 'services', 'registry-storage', 'images', 'configs', 'secrets'];
 
+/** An interactive terminal inside a node: a TTY whose bytes go both ways on `stream`. */
+export interface Terminal {
+  stream: Duplex;
+  resize(cols: number, rows: number): Promise<void>;
+  /** the shell's exit code once it ends */
+  exited: Promise<number>;
+}
+
 export interface Lab {
   name: string;
-  provider: 'dind' | 'remote';
-  /** false for existing engines: the CLI cannot stop a real machine */
+  /** built-in: the lab's machines are containers this tool made; connected: machines it was given */
+  kind: 'built-in' | 'connected';
+  /** false for connected machines: the tool cannot stop, start or kill a real machine */
   canStopNodes: boolean;
   nodes(): Promise<LabNode[]>;
   /** Runs a shell command on a node as the student would type it there (sh -c). */
   exec(node: string, command: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** A shell with a TTY inside the node, never on the host (`lab shell`, the classroom's terminals). */
+  terminal(node: string, size?: { cols: number; rows: number }): Promise<Terminal>;
+  /** The environment that points a docker CLI at the node's engine (`lab env`). */
+  dockerEnv(node: string): Promise<Record<string, string>>;
   /** A dockerode client talking to that node's engine (TLS for the built-in lab). */
   engine(node: string): Promise<Docker>;
   stop(nodes: string[]): Promise<void>;

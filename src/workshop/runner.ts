@@ -1,19 +1,12 @@
 // Runs a chapter's steps on a lab, as a student would type them: commands on their node,
 // directives for what the student would do by hand (stop a machine, wait for Swarm).
-import type { Lab } from '../lab/types.js';
+import type { Lab } from '../lab/index.js';
 import { UserError } from '../errors.js';
-import type { Chapter, CommandStep, Step } from './types.js';
+import type { Chapter, Step } from './types.js';
 import { nodeOfTask } from '../swarm/index.js';
 import { until } from '../retry.js';
 import { LAB_VERBS, type LabVerb } from './markdown.js';
-
-export interface RunHooks {
-  /** before a command is run; may type it out, ask, or say skip/quit */
-  beforeCommand?(node: string, command: string, step: CommandStep): Promise<'run' | 'skip' | 'quit'>;
-  onOutput?(chunk: Buffer): void;
-  /** a line about what a directive does ("stopping node2 node3") */
-  onNote?(text: string): void;
-}
+import { silent, type Face } from '../events.js';
 
 export class StepFailed extends Error {
   constructor(
@@ -26,7 +19,8 @@ export class StepFailed extends Error {
 
 const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
-export async function runSteps(lab: Lab, chapter: Chapter, hooks: RunHooks = {}): Promise<'done' | 'quit'> {
+export async function runSteps(lab: Lab, chapter: Chapter, face: Face = silent): Promise<'done' | 'quit'> {
+  const output = (chunk: Buffer) => chunk.length && face.emit({ type: 'output', chunk });
   const vars = new Map<string, string>();
   // a block of several lines stops at its first failing line, as a student would
   const withVars = (cmd: string) =>
@@ -34,7 +28,7 @@ export async function runSteps(lab: Lab, chapter: Chapter, hooks: RunHooks = {})
 
   for (const step of chapter.steps as Step[]) {
     if (step.kind === 'directive') {
-      await runDirective(lab, step, withVars, vars, hooks);
+      await runDirective(lab, step, withVars, vars, face);
       continue;
     }
     let node = step.node;
@@ -46,7 +40,9 @@ export async function runSteps(lab: Lab, chapter: Chapter, hooks: RunHooks = {})
       if (!found) throw new StepFailed(`no running task of service ${service} to act on`, '');
       node = found;
     }
-    const decision = hooks.beforeCommand ? await hooks.beforeCommand(node, step.command, step) : 'run';
+    let decision: 'run' | 'skip' | 'quit' = 'run';
+    if (face.beforeCommand) decision = await face.beforeCommand(node, step.command);
+    else face.emit({ type: 'command', node, command: step.command });
     if (decision === 'quit') return 'quit';
     if (decision === 'skip') continue;
     if (step.expectFail) {
@@ -57,11 +53,11 @@ export async function runSteps(lab: Lab, chapter: Chapter, hooks: RunHooks = {})
         r = await lab.exec(node, withVars(step.command), { timeoutMs: 30_000 });
         return r.exitCode !== 0 && step.expectFail!.test(out());
       }, 60_000, 1000);
-      hooks.onOutput?.(Buffer.from(out()));
+      output(Buffer.from(out()));
       if (!ok) throw new StepFailed(`expected \`${step.command}\` on ${node} to fail with ${step.expectFail}`, out());
       continue;
     }
-    const r = await lab.exec(node, withVars(step.command), { onStdout: hooks.onOutput, onStderr: hooks.onOutput });
+    const r = await lab.exec(node, withVars(step.command), { onStdout: output, onStderr: output });
     if (r.exitCode !== 0) {
       throw new StepFailed(`\`${step.command.split('\n')[0]}\` on ${node} exited with ${r.exitCode}`, (r.stderr || r.stdout).trim());
     }
@@ -74,13 +70,13 @@ async function runDirective(
   step: Extract<Step, { kind: 'directive' }>,
   withVars: (c: string) => string,
   vars: Map<string, string>,
-  hooks: RunHooks,
+  face: Face,
 ): Promise<void> {
   switch (step.name) {
     case 'lab': {
       const [verb, ...nodes] = step.body.split(/\s+/);
       if (!lab.canStopNodes) throw new UserError(`this chapter needs to ${verb} ${nodes.join(' ')}`, `${verb} those machines by hand, then run verify`);
-      hooks.onNote?.(`(${LAB_VERBS[verb as LabVerb] ?? verb} ${nodes.join(' ')})`);
+      face.emit({ type: 'note', text: `(${LAB_VERBS[verb as LabVerb] ?? verb} ${nodes.join(' ')})` });
       if (verb === 'stop') await lab.stop(nodes);
       else if (verb === 'start') await lab.start(nodes);
       else if (verb === 'kill') await lab.kill(nodes);

@@ -1,6 +1,6 @@
 // What a chapter is: its Markdown (what the student reads, and what run/demo execute) and its
 // module (the checks of `verify` and the catch-up of `goto`).
-import type { CatchUpTouch, Lab } from '../lab/types.js';
+import type { CatchUpTouch, Lab } from '../lab/index.js';
 
 export interface CheckResult {
   ok: boolean;

@@ -1,15 +1,11 @@
 // verify: every check of a chapter, retried while the swarm is still converging (a student runs
 // verify right after typing the last command), but not for long when the state is plainly wrong.
-import type { Lab } from '../lab/types.js';
+import type { Lab } from '../lab/index.js';
 import type { Chapter, CheckResult } from './types.js';
 
-export interface CheckOutcome {
-  id: string;
-  title: string;
-  ok: boolean;
-  detail?: string;
-  hint?: string;
-}
+import type { CheckOutcome } from '../events.js';
+
+export type { CheckOutcome };
 
 /**
  * How long a failing state that nothing marks as converging, and whose details do not change,

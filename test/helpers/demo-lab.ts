@@ -12,7 +12,7 @@ export const demoEnv = { DEVCOIN_HOME: home };
 process.env.DEVCOIN_HOME = home;
 
 import { expect } from 'vitest';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 
 /** Runs a command on a node; retried a few times, since a swarm just recovered from a lost
  * quorum (or a restart) may still refuse changes for a moment ("node lost leader status"). */

@@ -14,7 +14,9 @@ import { dindHostConfig } from '../../src/docker/dind.js';
 import { execIn } from '../../src/docker/exec.js';
 import { BuildError, buildImage } from '../../src/docker/build.js';
 import { runSetup } from '../../src/images/setup.js';
+import { silent } from '../../src/events.js';
 import { Output } from '../../src/cli/output.js';
+import { terminalFace } from '../../src/cli/face.js';
 import type { CatalogEntry } from '../../src/images/catalog.js';
 import { LABELS } from '../../src/labels.js';
 
@@ -87,7 +89,7 @@ describe('the inputs hash decides what is built', () => {
     const name = `devcoin-test/pipeline:${process.pid}`;
     // busybox with its parent, the base: a parent left out would count as another input
     const entries: CatalogEntry[] = [...catalog().filter((e) => e.name === IMAGES.base || e.name === IMAGES.busybox), { key: 'busybox', name, context: ctx, dockerfile: 'Dockerfile' }];
-    const out = new Output({ json: true });
+    const out = silent;
     try {
       const first = await runSetup(docker, out, { entries });
       expect(first.map((r) => r.status)).toEqual(['current', 'current', 'built']);
@@ -121,7 +123,7 @@ describe('stack images', () => {
       stderr.push(String(chunk));
       return true;
     });
-    const out = new Output({ tty: false });
+    const out = terminalFace(new Output({ tty: false }));
     try {
       expect((await runSetup(docker, out, { entries })).at(-1)?.status).toBe('built');
       expect(stderr.join('')).toContain('bundle the stack services');

@@ -35,7 +35,7 @@ const extraMiners: Proc[] = [];
 
 /** The coins of one miner in Redis (the sorted set keeps far more than these tests make). */
 async function coinsOf(id: string): Promise<{ id: number; hash: string; miner: string; prev: string; nonce: string }[]> {
-  return (await client.zrange(KEY.coins, 0, -1)).map((c) => JSON.parse(c)).filter((c) => c.miner === id);
+  return (await client.zrange(KEY.coins, '0', '-1')).map((c) => JSON.parse(c)).filter((c) => c.miner === id);
 }
 
 /** The miner's own account on exit: `stopped: S coins stored, U not stored (F found), H hashes`. */
@@ -81,7 +81,7 @@ afterAll(async () => {
 describe('miner and api on a real Redis', () => {
   it('the miner stores valid coins and reports itself with its node', async () => {
     await waitFor(async () => (await coinCount()) >= 10, 30_000, `10 coins\n${miner.output()}`);
-    const coins = (await client.zrange(KEY.coins, 0, -1)).map((c) => JSON.parse(c));
+    const coins = (await client.zrange(KEY.coins, '0', '-1')).map((c) => JSON.parse(c));
     expect(coins.length).toBeGreaterThanOrEqual(10);
     for (const c of coins) {
       expect(c).toMatchObject({ miner: 'm1', node: 'test-node', difficulty: DIFFICULTY });

@@ -9,7 +9,7 @@ import https from 'node:https';
 import Docker from 'dockerode';
 import { cli, bin, tempHome, errorLines } from '../helpers/cli.js';
 import { openLab } from '../../src/lab/index.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 
 const LAB = 'citest';
 const home = tempHome('devcoin-lab-');
@@ -88,7 +88,7 @@ describe('lab', () => {
     expect(broken.stderr).toMatch(/does not have a leader/);
     const start = await cli(['--lab', LAB, 'lab', 'start', 'node2', 'node3'], env);
     expect(start.exitCode, String(start.stderr)).toBe(0);
-    let nodes: Docker.NodeInfo[] = [];
+    let nodes: { Status?: { State?: string }; ManagerStatus?: { Leader?: boolean } }[] = [];
     for (let i = 0; i < 60; i++) {
       nodes = await (await lab.engine('node1')).listNodes().catch(() => []);
       if (nodes.filter((n) => n.ManagerStatus?.Leader).length === 1 && nodes.every((n) => n.Status?.State === 'ready')) break;

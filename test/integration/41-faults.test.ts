@@ -10,7 +10,7 @@ import { connect } from 'node:net';
 import { cli, bin, tempHome } from '../helpers/cli.js';
 import { DEMO_LAB, demoEnv, on as onNode } from '../helpers/demo-lab.js';
 import { openLab } from '../../src/lab/index.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 import { nodeNames, nodeOfTask, serviceState, swarmNodes } from '../../src/swarm/index.js';
 import { until } from '../../src/retry.js';
 import { passwordLeaks, redisPassword } from '../../src/workshop/checks/secrets.js';

@@ -7,7 +7,7 @@ import { cli } from '../helpers/cli.js';
 import { DEMO_LAB, demoEnv, on as onNode } from '../helpers/demo-lab.js';
 import { openLab } from '../../src/lab/index.js';
 import { loadChapters } from '../../src/workshop/chapters.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 
 let lab: Lab;
 const seenFailing = new Set<string>();

@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import Docker from 'dockerode';
 import { cli, errorLines } from '../helpers/cli.js';
 import { DEMO_LAB, demoEnv } from '../helpers/demo-lab.js';
-import { clientTls } from '../../src/lab/dind/certs.js';
+import { clientTls } from '../../src/lab/dind/certs.js'; // the demo lab's own client certificates, given to connect as a user would
 import { IMAGES } from '../../src/images/catalog.js';
 
 const REMOTE = 'ciremote';

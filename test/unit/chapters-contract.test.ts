@@ -10,15 +10,18 @@ import { runSteps } from '../../src/workshop/runner.js';
 import { verifyChapter } from '../../src/workshop/verify.js';
 import { passwordLeaks } from '../../src/workshop/checks/secrets.js';
 import type { Chapter, Check } from '../../src/workshop/types.js';
-import type { Lab, LabNode } from '../../src/lab/types.js';
+import type { Lab, LabNode } from '../../src/lab/index.js';
 import type { ExecResult } from '../../src/docker/exec.js';
 
 function fakeLab(handler: (node: string, cmd: string) => ExecResult, log: string[] = [], nodes: LabNode[] = []): Lab {
   return {
-    name: 'fake', provider: 'dind', canStopNodes: true,
+    name: 'fake', kind: 'built-in', canStopNodes: true,
     nodes: async () => nodes,
     exec: async (node, cmd) => { log.push(`${node}: ${cmd}`); return handler(node, cmd); },
     engine: async () => { throw new Error('no engine in unit tests'); },
+    terminal: async () => { throw new Error('no terminal in unit tests'); },
+    dockerEnv: async () => ({}),
+    preexisting: async () => [],
     stop: async (n) => { log.push(`stop ${n.join(' ')}`); },
     kill: async (n) => { log.push(`kill ${n.join(' ')}`); },
     start: async (n) => { log.push(`start ${n.join(' ')}`); },

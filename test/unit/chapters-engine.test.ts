@@ -11,7 +11,7 @@ import { verifyChapter } from '../../src/workshop/verify.js';
 import { runSteps, StepFailed } from '../../src/workshop/runner.js';
 import { UserError } from '../../src/errors.js';
 import type { Chapter, ChapterModule } from '../../src/workshop/types.js';
-import type { Lab } from '../../src/lab/types.js';
+import type { Lab } from '../../src/lab/index.js';
 import type { ExecResult } from '../../src/docker/exec.js';
 
 const sample = `# Title here
@@ -40,11 +40,15 @@ Try again.
 
 function fakeLab(handler: (node: string, cmd: string) => ExecResult, log: string[] = []): Lab {
   return {
-    name: 'fake', provider: 'dind', canStopNodes: true,
+    name: 'fake', kind: 'built-in', canStopNodes: true,
     nodes: async () => [],
     exec: async (node, cmd) => { log.push(`${node}: ${cmd}`); return handler(node, cmd); },
     engine: async () => { throw new Error('no engine in unit tests'); },
+    terminal: async () => { throw new Error('no terminal in unit tests'); },
+    dockerEnv: async () => ({}),
+    preexisting: async () => [],
     stop: async (n) => { log.push(`stop ${n.join(' ')}`); },
+    kill: async (n) => { log.push(`kill ${n.join(' ')}`); },
     start: async (n) => { log.push(`start ${n.join(' ')}`); },
   };
 }

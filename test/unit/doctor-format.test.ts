@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Chalk } from 'chalk';
-import { formatCheck, verdict, versionAtLeast, type Check } from '../../src/cli/commands/doctor.js';
+import { verdict, versionAtLeast, type Check } from '../../src/doctor/index.js';
+import { formatCheck } from '../../src/cli/commands/doctor.js';
 
 const plain = new Chalk({ level: 0 });
 

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import {
   cgroupFromMountinfo, groupNames, isDockerDesktop, isRootless, isWsl, judgeInotify, userKind,
 } from '../../src/docker/host-facts.js';
-import { checkCgroup, checkDesktop, checkInotify, checkRootless, checkUser, checkWsl, engineWhere } from '../../src/cli/commands/doctor.js';
+import { checkCgroup, checkDesktop, checkInotify, checkRootless, checkUser, checkWsl, engineWhere } from '../../src/doctor/index.js';
 
 // /proc/self/mountinfo as seen on this project's Debian 12 machine (cgroup v1)
 const V1 = `23 1 0:21 / /sys rw,nosuid,nodev,noexec,relatime shared:7 - sysfs sysfs rw

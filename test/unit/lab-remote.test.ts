@@ -3,7 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseEndpoint, parseNodeArgs } from '../../src/lab/remote/connect.js';
+import { parseEndpoint, parseNodeArgs } from '../../src/lab/remote/spec.js';
 import { UserError } from '../../src/errors.js';
 
 const err = (fn: () => unknown) => {

@@ -2,7 +2,8 @@
 // Desktop and WSL cannot route to container addresses), remembers the host ports in labels,
 // and the CLI turns them into the URLs that `lab ls`, `run` and `next` print.
 import { describe, expect, it } from 'vitest';
-import { nodeSpec, webUrls } from '../../src/lab/dind/provision.js';
+import { nodeSpec } from '../../src/lab/dind/provision.js';
+import { webUrls } from '../../src/lab/dind/provider.js';
 import { LAB_VERSION, WEB_PORT_LABELS } from '../../src/lab/names.js';
 import { webUrlOf } from '../../src/lab/web.js';
 import { loadChapters } from '../../src/workshop/chapters.js';

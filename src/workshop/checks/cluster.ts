@@ -1,6 +1,6 @@
 // Checks that several chapters share, written once. Each returns what it saw, so a failing
 // verify says "2/5 running", not just "failed".
-import type { Lab } from '../../lab/types.js';
+import type { Lab } from '../../lab/index.js';
 import type { Check } from '../types.js';
 import { managerEngine, managerStarting, serviceState, swarmNodes } from '../../swarm/index.js';
 

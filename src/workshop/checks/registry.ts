@@ -2,7 +2,7 @@
 // repositories, their tags, and the manifest digest of each `latest`. Later chapters keep the
 // promise too: their tasks pull from it, so an empty registry breaks every node that has not
 // cached an image yet (LAB-NOTES: the proxy that did not come back).
-import type { Lab } from '../../lab/types.js';
+import type { Lab } from '../../lab/index.js';
 import type { Check, CheckResult } from '../types.js';
 import { anyConverging } from '../../swarm/index.js';
 

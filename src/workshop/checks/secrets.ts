@@ -1,7 +1,7 @@
 // Looks for the Redis password where it must never be. The password itself is read from the
 // secret file inside the redis task and only ever held in memory here: never printed, never
 // put on a command line (probes search with the password on stdin).
-import type { Lab } from '../../lab/types.js';
+import type { Lab } from '../../lab/index.js';
 import { nodeOfTask } from '../../swarm/index.js';
 
 const REDIS = 'devcoin_redis';

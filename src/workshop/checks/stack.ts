@@ -1,5 +1,5 @@
 // What the DevCoin chapters (stack, proxy, secrets) read from the swarm and from the api.
-import type { Lab } from '../../lab/types.js';
+import type { Lab } from '../../lab/index.js';
 import type { CheckResult } from '../types.js';
 import { anyConverging, managerEngine, serviceState, type SwarmService } from '../../swarm/index.js';
 
