@@ -1,5 +1,8 @@
-// Renders a chapter's Markdown for a terminal: headings bold, commands at their node prompt,
-// inline `code` highlighted, **strong** and *emphasis* styled. Plain text when colours are off.
+// Renders a chapter's Markdown for a terminal from the core's tokens (one lexer for every face):
+// headings bold, commands at their node prompt, inline `code` highlighted, **strong** and
+// *emphasis* styled. Plain text when colours are off.
+import type { Tokens } from 'marked';
+import { commandNode, tokensOf } from '../workshop/markdown.js';
 import type { Output } from './output.js';
 
 export function prompt(out: Output, node: string): string {
@@ -8,31 +11,29 @@ export function prompt(out: Output, node: string): string {
 
 export function renderMarkdown(out: Output, md: string): string {
   const c = out.c;
-  const lines = md.split('\n');
-  const result: string[] = [];
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    const fence = line.match(/^```(?:sh|bash|console)?\s+(@?[a-z][\w-]*)\s*$/);
-    if (fence) {
-      const node = fence[1].startsWith('@') ? `(node running ${fence[1].slice(1)})` : fence[1];
-      const body: string[] = [];
-      for (i++; i < lines.length && !lines[i].startsWith('```'); i++) body.push(lines[i]);
-      body.forEach((b, j) => result.push('    ' + (j === 0 ? prompt(out, node) : ' '.repeat(node.length + 2)) + c.yellow(b)));
-      continue;
-    }
-    if (line.startsWith('# ')) result.push(c.bold.underline(line.slice(2)));
-    else if (line.startsWith('## ')) result.push(c.bold(line.slice(3)));
-    else {
-      // **strong** and *emphasis* as bold and italic (plain words without colours), `code` in yellow
-      result.push(
-        line
-          .replace(/`([^`]+)`/g, (_, code: string) => c.yellow(code))
-          .replace(/\*\*([^*]+)\*\*/g, (_, t: string) => c.bold(t))
-          .replace(/(^|[\s(])\*([^*\s][^*]*)\*(?=[\s.,;:!?)]|$)/g, (_, pre: string, t: string) => pre + c.italic(t)),
-      );
-    }
-  }
-  return result.join('\n');
+  // **strong** and *emphasis* as bold and italic (plain words without colours), `code` in yellow
+  const inline = (line: string) =>
+    line
+      .replace(/`([^`]+)`/g, (_, code: string) => c.yellow(code))
+      .replace(/\*\*([^*]+)\*\*/g, (_, t: string) => c.bold(t))
+      .replace(/(^|[\s(])\*([^*\s][^*]*)\*(?=[\s.,;:!?)]|$)/g, (_, pre: string, t: string) => pre + c.italic(t));
+  return tokensOf(md)
+    .map((token) => {
+      const body = token.raw.replace(/\n+$/, '');
+      const tail = token.raw.slice(body.length);
+      const node = commandNode(token);
+      if (node) {
+        const shown = node.startsWith('@') ? `(node running ${node.slice(1)})` : node;
+        const lines = (token as Tokens.Code).text.split('\n');
+        return lines.map((b, j) => '    ' + (j === 0 ? prompt(out, shown) : ' '.repeat(shown.length + 2)) + c.yellow(b)).join('\n') + tail;
+      }
+      if (token.type === 'heading') {
+        const h = token as Tokens.Heading;
+        return (h.depth === 1 ? c.bold.underline(h.text) : c.bold(h.text)) + tail;
+      }
+      return body.split('\n').map(inline).join('\n') + tail;
+    })
+    .join('');
 }
 
 /** Where this machine's browser opens the web UI a chapter left running. */

@@ -5,9 +5,13 @@
 //   <!-- lab: stop node2 node3 -->     stop / start / kill lab nodes (the machine failing)
 //   <!-- run node1: SHELL -->          a command run but not shown (tidying up)
 //   <!-- capture node1 NAME: SHELL --> run SHELL, keep its output as $NAME for later commands
+// One Markdown lexer (marked's) for every face: this parser reads the steps from its tokens, the
+// terminal renders the same tokens (src/cli/render.ts), the classroom renders their HTML.
+import { Lexer, type Token, type Tokens } from 'marked';
 import type { ParsedChapter, Step } from './types.js';
 
-const FENCE = /^```(?:sh|bash|console)?\s+(@?[a-z][\w-]*)\s*$/;
+/** A fenced block's info string that names a node: `sh node1`, `bash node2`, `@devcoin_redis`. */
+const COMMAND_INFO = /^(?:sh|bash|console)?\s*(@?[a-z][\w-]*)$/;
 const DIRECTIVE = /^<!--\s*([a-z-]+)(?:\s+([^:]*?))?\s*:\s*([\s\S]*?)\s*-->$/;
 
 export class ChapterFormatError extends Error {}
@@ -19,62 +23,72 @@ export type LabVerb = keyof typeof LAB_VERBS;
 /** Every directive the parser knows (chapters/README.md documents each; a unit test holds them together). */
 export const DIRECTIVES = ['expect-fail', 'wait', 'lab', 'run', 'capture'] as const;
 
+/** The tokens of a chapter's Markdown (or of any part of it, such as its hint). */
+export function tokensOf(text: string): Token[] {
+  return Lexer.lex(text);
+}
+
+/** The node a code token's commands run on (`sh node1` -> node1), or undefined for other code. */
+export function commandNode(token: Token): string | undefined {
+  if (token.type !== 'code' || (token as Tokens.Code).codeBlockStyle === 'indented') return undefined;
+  return COMMAND_INFO.exec(((token as Tokens.Code).lang ?? '').trim())?.[1];
+}
+
+/** A hidden directive: an HTML comment of the form `<!-- name args: body -->`. */
+function directiveOf(token: Token): RegExpExecArray | undefined {
+  if (token.type !== 'html') return undefined;
+  return DIRECTIVE.exec(token.raw.trim()) ?? undefined;
+}
+
 export function parseChapter(text: string, file = 'README.md'): ParsedChapter {
-  const lines = text.split('\n');
   const steps: Step[] = [];
   const shown: string[] = [];
   let title = '';
   let expectFail: RegExp | undefined;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i];
-    if (!title && line.startsWith('# ')) title = line.slice(2).trim();
-    const fence = line.match(FENCE);
-    if (fence) {
-      const body: string[] = [];
-      for (i++; i < lines.length && !lines[i].startsWith('```'); i++) body.push(lines[i]);
-      if (i >= lines.length) throw new ChapterFormatError(`${file}: a command block is not closed`);
-      steps.push({ kind: 'command', node: fence[1], command: body.join('\n').trim(), expectFail });
+  for (const token of tokensOf(text)) {
+    if (!title && token.type === 'heading' && (token as Tokens.Heading).depth === 1) title = (token as Tokens.Heading).text.trim();
+    const node = commandNode(token);
+    if (node) {
+      if (!/\n\s*(```|~~~)\s*$/.test(token.raw.trimEnd())) throw new ChapterFormatError(`${file}: a command block is not closed`);
+      steps.push({ kind: 'command', node, command: (token as Tokens.Code).text.trim(), expectFail });
       expectFail = undefined;
-      shown.push(line, ...body, '```');
+      shown.push(token.raw);
       continue;
     }
-    const trimmed = line.trim();
-    if (trimmed.startsWith('<!--')) {
-      let comment = trimmed;
-      while (!comment.endsWith('-->') && i + 1 < lines.length) comment += '\n' + lines[++i];
-      const d = comment.match(DIRECTIVE);
-      if (!d) continue; // an ordinary comment
-      const [, name, args = '', body] = d;
-      const words = args.split(/\s+/).filter(Boolean);
-      switch (name) {
-        case 'expect-fail':
-          expectFail = new RegExp(body, 'i');
-          break;
-        case 'wait':
-          steps.push({ kind: 'directive', name: 'wait', node: words[0] ?? 'node1', arg: words[1] ?? '60', body });
-          break;
-        case 'lab': {
-          const [verb, ...nodes] = body.split(/\s+/);
-          if (!(verb in LAB_VERBS) || !nodes.length) throw new ChapterFormatError(`${file}: lab needs ${Object.keys(LAB_VERBS).join('/')} and node names, not "${body}"`);
-          steps.push({ kind: 'directive', name: 'lab', body });
-          break;
-        }
-        case 'run':
-          steps.push({ kind: 'directive', name: 'run', node: words[0] ?? 'node1', body });
-          break;
-        case 'capture':
-          if (!words[1]) throw new ChapterFormatError(`${file}: capture needs a node and a name`);
-          steps.push({ kind: 'directive', name: 'capture', node: words[0], arg: words[1], body });
-          break;
-        default:
-          throw new ChapterFormatError(`${file}: unknown directive "${name}"`);
+    const d = directiveOf(token);
+    if (!d) {
+      // an ordinary comment is hidden too; everything else is the text `show` prints
+      if (!(token.type === 'html' && /^<!--[\s\S]*-->$/.test(token.raw.trim()))) shown.push(token.raw);
+      continue;
+    }
+    const [, name, args = '', body] = d;
+    const words = args.split(/\s+/).filter(Boolean);
+    switch (name) {
+      case 'expect-fail':
+        expectFail = new RegExp(body, 'i');
+        break;
+      case 'wait':
+        steps.push({ kind: 'directive', name: 'wait', node: words[0] ?? 'node1', arg: words[1] ?? '60', body });
+        break;
+      case 'lab': {
+        const [verb, ...nodes] = body.split(/\s+/);
+        if (!(verb in LAB_VERBS) || !nodes.length) throw new ChapterFormatError(`${file}: lab needs ${Object.keys(LAB_VERBS).join('/')} and node names, not "${body}"`);
+        steps.push({ kind: 'directive', name: 'lab', body });
+        break;
       }
-      continue;
+      case 'run':
+        steps.push({ kind: 'directive', name: 'run', node: words[0] ?? 'node1', body });
+        break;
+      case 'capture':
+        if (!words[1]) throw new ChapterFormatError(`${file}: capture needs a node and a name`);
+        steps.push({ kind: 'directive', name: 'capture', node: words[0], arg: words[1], body });
+        break;
+      default:
+        throw new ChapterFormatError(`${file}: unknown directive "${name}"`);
     }
-    shown.push(line);
   }
   if (!title) throw new ChapterFormatError(`${file}: no "# title" line`);
-  const markdown = shown.join('\n').replace(/\n{3,}/g, '\n\n').trim() + '\n';
+  const markdown = shown.join('').replace(/\n{3,}/g, '\n\n').trim() + '\n';
   return { title, intro: firstParagraph(markdown), steps, markdown, hint: section(markdown, 'Hint') };
 }
 
