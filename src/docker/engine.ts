@@ -1,5 +1,6 @@
-// Finding and connecting to Docker engines. This folder (src/docker) is the only place that
-// talks to an engine; everything else asks it.
+// Finding and connecting to Docker engines. Every engine client is made here (src/docker holds
+// what any engine is asked, knowing nothing of labs or chapters); the lab and swarm modules call
+// the engine API through the clients made here.
 //
 // Discovery order for the host engine, as the docker CLI and testcontainers do it:
 // DOCKER_HOST, then DOCKER_CONTEXT / the current docker context, then the usual sockets.
@@ -10,6 +11,7 @@ import { homedir } from 'node:os';
 import { dirname, join, resolve, sep } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { configDir, labDir } from '../paths.js';
+import { withTimeout } from '../retry.js';
 
 export interface TlsFiles {
   ca: string;
@@ -253,18 +255,10 @@ export function engineError(ep: Endpoint, err: unknown): UserError {
 /** Pings with a time limit; resolves to the engine or throws a UserError. */
 export async function connect(ep: Endpoint, timeoutMs = 8000): Promise<Engine> {
   const docker = clientFor(ep);
-  let timer: NodeJS.Timeout | undefined;
   try {
-    await Promise.race([
-      docker.ping(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(Object.assign(new Error('timed out'), { code: 'ETIMEDOUT' })), timeoutMs);
-      }),
-    ]);
+    await withTimeout(docker.ping(), timeoutMs, 'timed out');
   } catch (err) {
     throw engineError(ep, err);
-  } finally {
-    if (timer) clearTimeout(timer);
   }
   return { docker, endpoint: ep };
 }

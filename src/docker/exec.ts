@@ -2,7 +2,7 @@
 // to the end with its output (execIn), or as an interactive terminal (openTty).
 import type Docker from 'dockerode';
 import { PassThrough, type Duplex } from 'node:stream';
-import { sleep } from '../retry.js';
+import { sleep, withTimeout } from '../retry.js';
 
 export interface ExecOptions {
   /** written to the command's stdin, then closed (how secrets reach a command without argv) */
@@ -64,21 +64,8 @@ export async function execIn(
     stream.on('close', resolve);
     stream.on('error', reject);
   });
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    if (opts.timeoutMs) {
-      await Promise.race([
-        finished,
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`command timed out after ${opts.timeoutMs} ms: ${cmd.join(' ')}`)), opts.timeoutMs);
-        }),
-      ]);
-    } else {
-      await finished;
-    }
-  } finally {
-    if (timer) clearTimeout(timer);
-  }
+  if (opts.timeoutMs) await withTimeout(finished, opts.timeoutMs, `command timed out after ${opts.timeoutMs} ms: ${cmd.join(' ')}`);
+  else await finished;
   return {
     exitCode: await exitCodeOf(exec),
     stdout: Buffer.concat(out).toString('utf8'),

@@ -7,6 +7,7 @@ import { PassThrough } from 'node:stream';
 import { execIn } from './exec.js';
 import { createDindContainer, dindHostConfig } from './dind.js';
 import { LABELS } from '../labels.js';
+import { sleep, withTimeout } from '../retry.js';
 
 /** Marks a trial container; the value says which part of the tool made it. */
 /** A lab finds its parts by this label (src/lab/types.ts): a trial must never carry it. */
@@ -58,20 +59,14 @@ export async function runOnce(docker: Docker, opts: RunOnceOptions): Promise<Run
     AttachStdout: false,
     AttachStderr: false,
   });
-  let timer: NodeJS.Timeout | undefined;
   try {
     await container.start();
-    const status = (await Promise.race([
-      container.wait(),
-      new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`${opts.cmd.join(' ')} did not finish in ${opts.timeoutMs} ms`)), opts.timeoutMs ?? 30_000);
-      }),
-    ])) as { StatusCode: number };
+    const timeoutMs = opts.timeoutMs ?? 30_000;
+    const status = (await withTimeout(container.wait(), timeoutMs, `${opts.cmd.join(' ')} did not finish in ${timeoutMs} ms`)) as { StatusCode: number };
     const logs = (await container.logs({ stdout: true, stderr: true, follow: false })) as unknown as Buffer;
     const { stdout, stderr } = demux(docker, logs);
     return { exitCode: status.StatusCode, stdout, stderr };
   } finally {
-    if (timer) clearTimeout(timer);
     await removeQuietly(container);
   }
 }
@@ -148,7 +143,7 @@ export async function nestedEngineTrial(
       );
       if (r.exitCode === 0 && r.stdout.trim()) return { ok: true, version: r.stdout.trim(), seconds: seconds(), name };
       last = (r.stderr || r.stdout).trim().split('\n').at(-1) ?? '';
-      await new Promise((res) => setTimeout(res, 300));
+      await sleep(300);
     }
     return { ok: false, seconds: seconds(), name, error: `the nested engine did not answer in ${Math.round((opts.timeoutMs ?? 60_000) / 1000)} s: ${last}` };
   } catch (err) {

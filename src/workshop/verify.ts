@@ -4,6 +4,7 @@ import type { Lab } from '../lab/index.js';
 import type { Chapter, CheckResult } from './types.js';
 
 import type { CheckOutcome } from '../events.js';
+import { sleep } from '../retry.js';
 
 export type { CheckOutcome };
 
@@ -49,6 +50,6 @@ export async function verifyChapter(lab: Lab, chapter: Chapter, timeoutMs = 30_0
       lastShape = shape;
     }
     if (!failing.some((r) => r.converging) && Date.now() - stableSince >= settleMs) return strip();
-    await new Promise((r) => setTimeout(r, 1000));
+    await sleep(1000);
   }
 }

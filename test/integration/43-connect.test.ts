@@ -6,7 +6,7 @@ import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import Docker from 'dockerode';
 import { cli, errorLines } from '../helpers/cli.js';
 import { DEMO_LAB, demoEnv } from '../helpers/demo-lab.js';
-import { clientTls } from '../../src/lab/dind/certs.js'; // the demo lab's own client certificates, given to connect as a user would
+import { join } from 'node:path';
 import { IMAGES } from '../../src/images/catalog.js';
 
 const REMOTE = 'ciremote';
@@ -43,7 +43,9 @@ describe('lab connect: existing engines as the lab', { timeout: 600_000 }, () =>
     expect(own.exitCode, String(own.stderr)).toBe(0);
     const nodes = JSON.parse(String((await cli(['--lab', DEMO_LAB, '--json', 'lab', 'ls'], demoEnv)).stdout)).nodes as { name: string; port: number }[];
     expect(nodes).toHaveLength(5);
-    const tls = clientTls(DEMO_LAB);
+    // the demo lab's own client certificates, where `lab env` points a docker CLI: what a user would give connect
+    const certs = JSON.parse(String((await cli(['--lab', DEMO_LAB, '--json', 'lab', 'env', 'node1'], demoEnv)).stdout)).DOCKER_CERT_PATH as string;
+    const tls = { ca: join(certs, 'ca.pem'), cert: join(certs, 'cert.pem'), key: join(certs, 'key.pem') };
     const r = await remote(
       ['lab', 'connect', ...nodes.map((n) => `${n.name}=tcp://127.0.0.1:${n.port}`), '--tlscacert', tls.ca, '--tlscert', tls.cert, '--tlskey', tls.key],
       600_000,

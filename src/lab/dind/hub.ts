@@ -5,6 +5,7 @@ import type Docker from 'dockerode';
 import { IMAGES } from '../../images/catalog.js';
 import { imageId } from '../../docker/build.js';
 import { pushAs } from '../../docker/containers.js';
+import { until } from '../../retry.js';
 
 /** host image -> names served by the hub (Docker Hub style: library/ for official images). */
 export const HUB_CONTENT: [string, string[]][] = [
@@ -49,17 +50,8 @@ async function hubImageId(port: number, name: string): Promise<string | undefine
 }
 
 export async function waitForHub(port: number, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      const res = await fetchWithin(`http://127.0.0.1:${port}/v2/`, 2000);
-      if (res.ok) return;
-    } catch {
-      /* not up yet */
-    }
-    if (Date.now() > until) throw new Error(`the lab's hub (registry) did not answer on 127.0.0.1:${port}`);
-    await new Promise((r) => setTimeout(r, 300));
-  }
+  const up = await until(async () => (await fetchWithin(`http://127.0.0.1:${port}/v2/`, 2000)).ok, timeoutMs, 300);
+  if (!up) throw new Error(`the lab's hub (registry) did not answer on 127.0.0.1:${port}`);
 }
 
 export interface SeedResult {
