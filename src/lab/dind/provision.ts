@@ -22,6 +22,8 @@ export interface UpOptions {
   managers: number;
   workers: number;
   progress?: (text: string) => void;
+  /** more labels on everything this lab creates (a classroom marks its labs so) */
+  labels?: Record<string, string>;
 }
 
 export interface UpResult {
@@ -33,7 +35,7 @@ export interface UpResult {
   subnet: string;
 }
 
-async function ensureNetwork(docker: Docker, lab: string): Promise<string> {
+async function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string>): Promise<string> {
   const existing = await networksWith(docker, { [LABELS.lab]: lab, [LABELS.kind]: 'network' });
   if (existing.length) return existing[0].IPAM?.Config?.[0]?.Subnet ?? '';
   const subnet = chooseSubnet(await usedSubnets(docker));
@@ -44,7 +46,7 @@ async function ensureNetwork(docker: Docker, lab: string): Promise<string> {
       Driver: 'bridge',
       CheckDuplicate: true,
       IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: `${prefix}.1` }] },
-      Labels: labLabels(lab, { [LABELS.kind]: 'network' }),
+      Labels: { ...extra, ...labLabels(lab, { [LABELS.kind]: 'network' }) },
     });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 409) {
@@ -64,11 +66,12 @@ async function createAndStart(
   part: string,
   spec: Docker.ContainerCreateOptions,
   ports: number[] = [],
+  extra: Record<string, string> = {},
 ): Promise<string> {
   const name = containerName(lab, part);
   let c: Docker.Container;
   try {
-    c = await createDindContainer(docker, { ...spec, name });
+    c = await createDindContainer(docker, { ...spec, name, Labels: { ...extra, ...spec.Labels } });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 409) {
       throw new UserError(`a container named ${name} exists but was not made by this lab`, 'remove or rename it, or use another --lab name');
@@ -187,7 +190,8 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   checkVersion(all, lab);
 
   progress('network');
-  const subnet = await ensureNetwork(docker, lab);
+  const extra = opts.labels ?? {};
+  const subnet = await ensureNetwork(docker, lab, extra);
   const prefix = prefixOf(subnet);
   const existingNodes = all.filter((c) => c.Labels[LABELS.kind] === 'node');
   // an existing lab keeps its shape; --managers/--workers only shape a new one
@@ -199,14 +203,14 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   await ensureCerts(lab, plan);
 
   const result: UpResult = { created: [], started: [], unchanged: [], seed: { pushed: [], current: [], missing: [] }, network: networkName(lab), subnet };
-  const labels = labLabels(lab);
+  const labels = { ...extra, ...labLabels(lab) };
 
   // the hub first: nodes use it as their mirror
   progress('hub');
   await ensureHubCache(docker);
   const hub = all.find((c) => c.Labels[LABELS.kind] === 'hub');
   if (!hub) {
-    await createAndStart(docker, lab, 'hub', hubSpec(lab, hubAddress(prefix)));
+    await createAndStart(docker, lab, 'hub', hubSpec(lab, hubAddress(prefix)), [], extra);
     result.created.push('hub');
   } else if (hub.State !== 'running') {
     await startContainer(docker, hub.Id);
@@ -219,7 +223,7 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   let seederId: string;
   if (!seeder) {
     seedPort = await freePort();
-    seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort), [seedPort]);
+    seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort), [seedPort], extra);
   } else {
     seedPort = Number(seeder.Labels[LABELS.port]);
     seederId = seeder.Id;
@@ -238,7 +242,7 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
         const port = await freePort();
         const web = { 80: await freePort(), 8080: await freePort() };
         await ensureVolume(docker, volumeName(lab, n.name), { ...labels, [LABELS.kind]: 'node', [LABELS.node]: n.name });
-        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web), [port, web[80], web[8080]]);
+        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web), [port, web[80], web[8080]], extra);
         result.created.push(n.name);
       } else if (c.State !== 'running') {
         await startContainer(docker, c.Id, hostPorts(c.Labels));
