@@ -20,6 +20,7 @@ import { registerNext } from './commands/next.js';
 import { registerGoto } from './commands/goto.js';
 import { registerReset } from './commands/reset.js';
 import { registerDemo } from './commands/demo.js';
+import { registerClassroom } from './commands/classroom/index.js';
 
 const pkg = JSON.parse(readFileSync(join(packageRoot, 'package.json'), 'utf8')) as { version: string };
 
@@ -40,6 +41,7 @@ export function buildProgram(): Command {
   registerLab(program);
   for (const register of [registerList, registerShow, registerCurrent, registerHint, registerRun, registerVerify, registerNext, registerGoto, registerReset]) register(program);
   registerDemo(program);
+  registerClassroom(program);
 
   program.addHelpText(
     'after',

@@ -8,6 +8,8 @@ import { RemoteLab } from './remote/provider.js';
 import { connectLab, disconnectLab } from './remote/connect.js';
 import { isRemoteLab } from './remote/spec.js';
 import type { Lab } from './types.js';
+import { hostEngine } from '../docker/engine.js';
+import { LABELS } from '../labels.js';
 
 export type { Lab, LabNode, CatchUpTouch, Terminal } from './types.js';
 export { ALL_TOUCHES } from './types.js';
@@ -44,4 +46,14 @@ export async function openLab(name: string): Promise<Lab> {
  */
 export async function labDown(name: string): Promise<{ containers: number; volumes: number; networks: number }> {
   return isRemoteLab(name) ? disconnectLab(name) : dindDown(name);
+}
+
+/**
+ * The built-in labs on this machine's engine whose nodes carry `label` (`KEY` or `KEY=VALUE`):
+ * a classroom finds its labs by the label it gave them (labUp's `labels`).
+ */
+export async function labsLabelled(label: string): Promise<string[]> {
+  const { docker } = await hostEngine();
+  const cs = await docker.listContainers({ all: true, filters: { label: [label, `${LABELS.kind}=node`] } });
+  return [...new Set(cs.map((c) => c.Labels[LABELS.lab]).filter(Boolean))].sort();
 }

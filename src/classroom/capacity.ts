@@ -1,0 +1,73 @@
+// How many student labs this machine holds, from the bench's figures (`npm run bench`: one lab
+// at the secrets chapter's state, its memory and CPU) and the memory free now. `classroom up`
+// refuses what does not fit in memory (saying how many do) and warns above what the CPU holds.
+import { existsSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { packageRoot } from '../paths.js';
+
+/**
+ * Measured by `npm run bench` on this project's machine (2 cores, 24 GiB): one lab (5 nodes and
+ * its hub) at the secrets chapter's state, the whole DevCoin stack running. Used when
+ * bench/results.json has no classroom figures (a checkout without a full bench run).
+ */
+export const MEASURED = { labMiB: 1100, labCpuCores: 0.5 };
+
+/** Memory kept free for the host, the engine and the classroom server. */
+export const RESERVE_MIB = 2048;
+/** Share of the cores the labs may use before the room is called slow. */
+export const CPU_SHARE = 0.9;
+
+export interface LabCost {
+  labMiB: number;
+  labCpuCores: number;
+  source: string;
+}
+
+/** A lab's cost: the last full bench run's classroom figures, else MEASURED. */
+export function labCost(resultsFile = join(packageRoot, 'bench', 'results.json')): LabCost {
+  try {
+    if (existsSync(resultsFile)) {
+      const r = JSON.parse(readFileSync(resultsFile, 'utf8')) as { figures?: { id: string; value: number | null }[] };
+      const mem = r.figures?.find((f) => f.id === 'classroom-lab-memory')?.value;
+      const cpu = r.figures?.find((f) => f.id === 'classroom-lab-cpu')?.value;
+      if (mem && mem > 0 && cpu && cpu > 0) return { labMiB: mem, labCpuCores: cpu, source: 'bench/results.json' };
+    }
+  } catch {
+    /* a damaged results file: the measured defaults */
+  }
+  return { ...MEASURED, source: 'measured defaults (src/classroom/capacity.ts)' };
+}
+
+/** MemAvailable of this machine, in MiB (Linux), or undefined. */
+export function availableMiB(meminfo = '/proc/meminfo'): number | undefined {
+  try {
+    const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync(meminfo, 'utf8'));
+    return m ? Number(m[1]) / 1024 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+export interface Capacity {
+  /** labs that fit in memory (those already up count, as they already use theirs) */
+  memoryFits: number;
+  /** labs the cores hold at the secrets chapter's load */
+  cpuHolds: number;
+  availableMiB: number;
+  cost: LabCost;
+  cores: number;
+}
+
+export function capacity(opts: { existingLabs: number; availableMiB: number; cores?: number; cost?: LabCost }): Capacity {
+  const cost = opts.cost ?? labCost();
+  const cores = opts.cores ?? cpus().length;
+  const free = Math.max(0, opts.availableMiB - RESERVE_MIB);
+  return {
+    memoryFits: opts.existingLabs + Math.floor(free / cost.labMiB),
+    cpuHolds: Math.max(1, Math.floor((cores * CPU_SHARE) / cost.labCpuCores)),
+    availableMiB: opts.availableMiB,
+    cost,
+    cores,
+  };
+}

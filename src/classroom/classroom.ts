@@ -1,0 +1,209 @@
+// What the `classroom` commands do, as functions that return data (the CLI renders it): up (labs
+// and the server), serve (the server again for the labs there are), ls, down.
+import { existsSync } from 'node:fs';
+import { networkInterfaces } from 'node:os';
+import { join } from 'node:path';
+import { ExitCode, UserError, errorMessage } from '../errors.js';
+import { task, type Face } from '../events.js';
+import { LABELS } from '../labels.js';
+import { builtInLabExists, labDown, labsLabelled, withLabLock } from '../lab/index.js';
+import { progressOf, reset } from '../workshop/index.js';
+import { availableMiB, capacity, type Capacity } from './capacity.js';
+import { placeLabs } from './engines.js';
+import { newRoster, readRoster, removeRoster, rosterFile, writeRoster, type Roster } from './roster.js';
+import type { RadarOptions } from './radar.js';
+import { ClassroomServer, labHealth, webRoot } from './server.js';
+import { bringUp } from './jobs.js';
+
+export const DEFAULT_PORT = 8780;
+export const MAX_STUDENTS = 99;
+
+export interface ServeOptions {
+  bind?: string;
+  port?: number;
+  face: Face;
+  /** the server's request log (tokens redacted) */
+  log?: (line: string) => void;
+  radar?: RadarOptions;
+}
+
+export interface UpOptions extends ServeOptions {
+  students: number;
+  engines: string[];
+}
+
+export interface Urls {
+  instructor: string;
+  students: { name: string; lab: string; url: string; engine: string }[];
+}
+
+export interface Running {
+  server: ClassroomServer;
+  roster: Roster;
+  urls: Urls;
+  /** lines worth a person's attention: the room's network, capacity, labs that are not up */
+  notes: string[];
+  capacity?: Capacity;
+}
+
+/** This machine's address on the room's network (for URLs when bound to every address). */
+export function roomAddress(): string {
+  const skip = /^(lo|docker|br-|veth|virbr|cni|flannel|kube)/;
+  for (const [name, addrs] of Object.entries(networkInterfaces())) {
+    if (skip.test(name)) continue;
+    const a = (addrs ?? []).find((x) => x.family === 'IPv4' && !x.internal);
+    if (a) return a.address;
+  }
+  return '127.0.0.1';
+}
+
+export function urlsOf(r: Roster, bind: string, port: number): Urls {
+  const host = bind === '0.0.0.0' || bind === '::' ? roomAddress() : bind.includes(':') ? `[${bind}]` : bind;
+  const base = `http://${host}:${port}`;
+  return {
+    instructor: `${base}/i/${r.instructorToken}/`,
+    students: r.students.map((s) => ({ name: s.name, lab: s.lab, url: `${base}/s/${s.token}/`, engine: s.engine })),
+  };
+}
+
+function checkPagesBuilt(): void {
+  if (!existsSync(join(webRoot(), 'index.html'))) throw new UserError('the classroom pages are not built', 'run `npm run build` in the devcoin-workshop folder');
+}
+
+function bindNotes(bind: string): string[] {
+  return bind === '0.0.0.0' || bind === '::' ? [`serving the local network on every address of this machine: anyone in the room can reach it, and only a URL's token lets them in`] : [];
+}
+
+/** The capacity check: refuses above what memory holds, says so above what the cores hold. */
+export function checkCapacity(n: number, cap: Capacity, engines: string[]): string[] {
+  if (engines.length) return [`capacity: the labs go to ${engines.length} engine(s); this machine's memory is not the limit`];
+  const per = `~${Math.round(cap.cost.labMiB)} MiB and ~${cap.cost.labCpuCores.toFixed(2)} cores per lab at the secrets chapter`;
+  if (n > cap.memoryFits) {
+    throw new UserError(
+      `${n} student labs do not fit in this machine's memory: ${(cap.availableMiB / 1024).toFixed(1)} GiB free, ${per}: at most ${cap.memoryFits} fit`,
+      `use --students ${Math.max(1, cap.memoryFits)}, or spread the labs over more machines with --engine`,
+      ExitCode.usage,
+    );
+  }
+  if (n > cap.cpuHolds) return [`capacity: this machine runs ${cap.cpuHolds} lab(s) well at the secrets chapter (${per}, ${cap.cores} cores); ${n} will be slow`];
+  return [];
+}
+
+/** `classroom up`: labs for N students, then the server; the same URLs as before when the roster exists. */
+export async function classroomUp(opts: UpOptions): Promise<Running> {
+  const n = opts.students;
+  if (!Number.isInteger(n) || n < 1 || n > MAX_STUDENTS) throw new UserError(`--students must be a whole number from 1 to ${MAX_STUDENTS}`, 'e.g. --students 12', ExitCode.usage);
+  checkPagesBuilt();
+  const bind = opts.bind ?? '127.0.0.1';
+  const port = opts.port ?? DEFAULT_PORT;
+  let roster = readRoster();
+  if (roster && roster.students.length !== n) {
+    throw new UserError(`a classroom of ${roster.students.length} students is here already`, `start it again with \`devcoin-workshop classroom serve\`, or remove it with \`classroom down\` first`, ExitCode.usage);
+  }
+  const existing = roster ? (await Promise.all(roster.students.map((s) => builtInLabExists(s.lab).catch(() => false)))).filter(Boolean).length : 0;
+  const cap = capacity({ existingLabs: existing, availableMiB: availableMiB() ?? 0 });
+  const notes = [...bindNotes(bind), ...checkCapacity(n, cap, opts.engines)];
+  // TODO(#13, lead): place by free memory per engine (placeLabs takes it) once the lab door can ask an engine
+  if (!roster) roster = newRoster(n, { bind, port, engines: placeLabs(n, opts.engines) });
+  const server = new ClassroomServer({ roster, log: opts.log, radar: opts.radar });
+  // the port first: a port taken is one line before minutes of lab starts
+  const actual = await server.listen(bind, port);
+  roster.bind = bind;
+  roster.port = actual;
+  writeRoster(roster);
+  try {
+    // two labs at a time: each start is mostly waiting on engines, and the machine has 2 cores
+    const queue = [...roster.students];
+    const failed: string[] = [];
+    await Promise.all(
+      [0, 1].map(async () => {
+        for (let s = queue.shift(); s; s = queue.shift()) {
+          const st = s;
+          try {
+            await withLabLock(st.lab, 'classroom up', () => task(opts.face, `lab ${st.lab} up (${st.name})`, (u) => bringUp(roster!, st, u)));
+          } catch (err) {
+            failed.push(`${st.lab}: ${errorMessage(err).split('\n')[0]}`);
+          }
+        }
+      }),
+    );
+    if (failed.length) notes.push(`not up (the radar shows them; repair there): ${failed.join('; ')}`);
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
+  server.start();
+  return { server, roster, urls: urlsOf(roster, bind, actual), notes, capacity: cap };
+}
+
+/** `classroom serve`: the server again for the classroom here (same tokens, same URLs). */
+export async function classroomServe(opts: ServeOptions): Promise<Running> {
+  checkPagesBuilt();
+  const roster = readRoster();
+  if (!roster) throw new UserError('there is no classroom here', 'start one with `devcoin-workshop classroom up --students N`', ExitCode.usage);
+  const bind = opts.bind ?? roster.bind;
+  const port = opts.port ?? roster.port;
+  const server = new ClassroomServer({ roster, log: opts.log, radar: opts.radar });
+  const actual = await server.listen(bind, port);
+  if (actual !== roster.port || bind !== roster.bind) {
+    roster.bind = bind;
+    roster.port = actual;
+    writeRoster(roster);
+  }
+  const notes = bindNotes(bind);
+  const down = (await Promise.all(roster.students.map(async (s) => ((await builtInLabExists(s.lab).catch(() => false)) ? undefined : s.lab)))).filter(Boolean);
+  if (down.length) notes.push(`not up: ${down.join(', ')} (repair them from the radar)`);
+  const pending = roster.students.filter((s) => s.pending).map((s) => `${s.name} (${s.pending!.op === 'goto' ? `catch-up to ${s.pending!.chapter}` : 'repair'})`);
+  if (pending.length) notes.push(`unfinished when the server stopped, running again: ${pending.join(', ')}`);
+  server.start();
+  return { server, roster, urls: urlsOf(roster, bind, actual), notes };
+}
+
+export interface ClassroomRow {
+  student: string;
+  lab: string;
+  engine: string;
+  state: string;
+  chapter?: string;
+  done: number;
+  job?: string;
+}
+
+/** `classroom ls`: students, labs, engines, chapters (no tokens). */
+export async function classroomList(): Promise<{ rows: ClassroomRow[]; bind: string; port: number }> {
+  const roster = readRoster();
+  if (!roster) throw new UserError('there is no classroom here', 'start one with `devcoin-workshop classroom up --students N`', ExitCode.usage);
+  const rows = await Promise.all(
+    roster.students.map(async (s): Promise<ClassroomRow> => {
+      const health = await labHealth(s.lab).catch((err: Error) => ({ up: false, detail: err.message.split('\n')[0] }));
+      const p = await progressOf(s.lab).catch(() => undefined);
+      return {
+        student: s.name, lab: s.lab, engine: s.engine,
+        state: health.up ? 'up' : `down: ${health.detail ?? ''}`.trim(),
+        chapter: p?.current, done: p?.done.length ?? 0,
+        job: s.pending ? `${s.pending.op}${s.pending.chapter ? ` ${s.pending.chapter}` : ''} (unfinished)` : undefined,
+      };
+    }),
+  );
+  return { rows, bind: roster.bind, port: roster.port };
+}
+
+/** `classroom down`: every lab of this classroom (by its label, and the roster's), its progress, the tokens. */
+export async function classroomDown(face: Face): Promise<{ labs: string[]; others: string[] }> {
+  const roster = readRoster();
+  if (!roster) {
+    // no roster here: name the classroom labs on this engine, remove none (they may be someone else's)
+    const others = await labsLabelled(LABELS.classroom).catch(() => []);
+    return { labs: [], others };
+  }
+  const labelled = await labsLabelled(`${LABELS.classroom}=${roster.id}`);
+  const labs = [...new Set([...roster.students.map((s) => s.lab), ...labelled])].sort();
+  for (const lab of labs) {
+    await withLabLock(lab, 'classroom down', () => task(face, `lab ${lab} down`, () => labDown(lab)));
+    await reset(lab, { lab: false }, face); // its progress: a new classroom starts at chapter 1
+  }
+  removeRoster();
+  return { labs, others: [] };
+}
+
+export { rosterFile };

@@ -1,0 +1,42 @@
+// `classroom up --students N`: a lab per student (class-01 ...), then the classroom server in
+// the foreground, printing one URL per student and one for the instructor.
+import type { Command } from 'commander';
+import { action, type Context } from '../../context.js';
+import { ExitCode, UserError } from '../../../errors.js';
+import { classroomUp, parseEngine, MAX_STUDENTS } from '../../../classroom/index.js';
+import { serveInForeground } from './foreground.js';
+import { bindOption, portOption } from './options.js';
+
+interface Flags {
+  students?: string;
+  engine: string[];
+  bind?: string;
+  port?: string;
+}
+
+async function run(ctx: Context, opts: Flags): Promise<void> {
+  if (opts.students === undefined) throw new UserError('say how many students: --students N', 'e.g. devcoin-workshop classroom up --students 12', ExitCode.usage);
+  const n = /^\d+$/.test(opts.students) ? Number(opts.students) : NaN;
+  if (!(n >= 1 && n <= MAX_STUDENTS)) throw new UserError(`--students must be a whole number from 1 to ${MAX_STUDENTS} (not "${opts.students}")`, 'e.g. --students 12', ExitCode.usage);
+  const engines = opts.engine.map(parseEngine);
+  const running = await classroomUp({
+    students: n,
+    engines,
+    bind: bindOption(opts.bind),
+    port: portOption(opts.port),
+    face: ctx.face,
+    log: ctx.verbose ? (l) => ctx.out.debug(l) : undefined,
+  });
+  await serveInForeground(ctx, running);
+}
+
+export function registerClassroomUp(classroom: Command): void {
+  classroom
+    .command('up')
+    .description('bring up a lab per student (class-01, class-02, ...) and serve the classroom in the foreground')
+    .option('--students <n>', `how many students (1-${MAX_STUDENTS})`)
+    .option('--engine <endpoint>', 'a Docker engine to put labs on: a docker context, ssh://user@host or tcp://host:2376 (repeat for several)', (v: string, acc: string[]) => [...acc, v], [] as string[])
+    .option('--bind <addr>', 'the address to serve on: 127.0.0.1 (this machine, the default) or 0.0.0.0 (the room)')
+    .option('--port <p>', 'the port to serve on (default 8780; 0: any free port)')
+    .action(action(run));
+}
