@@ -165,6 +165,7 @@ export class Radar {
     if (!r) return;
     this.apply(r, chapter, checks, verifyMs);
     this.due.set(name, this.now() + this.intervalMs);
+    this.roundDone(name); // a fresh result counts for this round
     this.changed();
   }
 
@@ -246,9 +247,8 @@ export class Radar {
 
   /** A round is every student checked once; its duration is the radar's refresh time. */
   private roundDone(name: string): void {
-    if (this.roundStart === undefined) return;
     this.roundSeen.add(name);
-    if (this.roundSeen.size >= this.rows.size) {
+    if (this.roundStart !== undefined && this.roundSeen.size >= this.rows.size) {
       this.rounds.push(this.now() - this.roundStart);
       if (this.rounds.length > 100) this.rounds.shift();
       this.roundStart = this.now();

@@ -1,0 +1,80 @@
+// --engine values, lab placement, and the capacity check of `classroom up`.
+import { describe, it, expect } from 'vitest';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseEngine, placeLabs } from '../../src/classroom/engines.js';
+import { capacity, labCost, availableMiB, MEASURED, RESERVE_MIB } from '../../src/classroom/capacity.js';
+import { checkCapacity } from '../../src/classroom/classroom.js';
+import { UserError } from '../../src/errors.js';
+
+describe('--engine', () => {
+  it('takes contexts, ssh:// and tcp://host:port, and refuses the rest in one line (exit 2)', () => {
+    for (const ok of ['ssh://me@10.0.0.5', 'ssh://box:2222', 'tcp://10.0.0.6:2376', 'unix:///var/run/docker.sock', 'room-2']) expect(parseEngine(ok)).toBe(ok);
+    for (const bad of ['tcp://10.0.0.6', 'tcp://h:99999', 'http://x', 'ssh://', '', 'a b']) {
+      let err: unknown;
+      try {
+        parseEngine(bad);
+      } catch (e) {
+        err = e;
+      }
+      expect(err, bad).toBeInstanceOf(UserError);
+      expect((err as UserError).exitCode).toBe(2);
+      expect((err as UserError).message).toMatch(/is not an engine/);
+    }
+  });
+
+  it('places labs here without engines, in turn without memory figures, by free memory with them', () => {
+    expect(placeLabs(2, [])).toEqual(['local', 'local']);
+    expect(placeLabs(3, ['a', 'b'])).toEqual(['a', 'b', 'a']);
+    const free = new Map([['a', 10_000], ['b', 3_000]]);
+    // a has room for several before b is the emptier one
+    expect(placeLabs(4, ['a', 'b'], free, 2_500)).toEqual(['a', 'a', 'a', 'b']);
+  });
+});
+
+describe('capacity', () => {
+  const cost = { labMiB: 1000, labCpuCores: 0.5, source: 'test' };
+
+  it('counts what fits in free memory less the reserve, plus the labs already up', () => {
+    const c = capacity({ existingLabs: 0, availableMiB: RESERVE_MIB + 5500, cores: 2, cost });
+    expect(c.memoryFits).toBe(5);
+    expect(c.cpuHolds).toBe(3); // 2 cores * 0.9 / 0.5
+    expect(capacity({ existingLabs: 2, availableMiB: RESERVE_MIB + 1500, cores: 2, cost }).memoryFits).toBe(3);
+    expect(capacity({ existingLabs: 0, availableMiB: 100, cores: 2, cost }).memoryFits).toBe(0);
+  });
+
+  it('refuses above memory, saying how many fit; warns above the cores; says nothing below', () => {
+    const c = capacity({ existingLabs: 0, availableMiB: RESERVE_MIB + 5500, cores: 2, cost });
+    expect(checkCapacity(2, c, [])).toEqual([]);
+    expect(checkCapacity(4, c, [])[0]).toMatch(/runs 3 lab\(s\) well at the secrets chapter .*; 4 will be slow/);
+    let err: UserError | undefined;
+    try {
+      checkCapacity(6, c, []);
+    } catch (e) {
+      err = e as UserError;
+    }
+    expect(err?.message).toMatch(/6 student labs do not fit in this machine's memory: .* at most 5 fit/);
+    expect(err?.hint).toMatch(/--students 5/);
+    expect(err?.exitCode).toBe(2);
+    // labs on other engines: this machine's memory is not the limit
+    expect(checkCapacity(6, c, ['ssh://a'])[0]).toMatch(/1 engine/);
+  });
+
+  it('takes the lab cost from the bench results when there is one, else the measured defaults', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'devcoin-cap-'));
+    const f = join(dir, 'results.json');
+    expect(labCost(f)).toMatchObject(MEASURED);
+    writeFileSync(f, JSON.stringify({ figures: [{ id: 'classroom-lab-memory', value: 777 }, { id: 'classroom-lab-cpu', value: 0.25 }] }));
+    expect(labCost(f)).toEqual({ labMiB: 777, labCpuCores: 0.25, source: 'bench/results.json' });
+    writeFileSync(f, 'not json');
+    expect(labCost(f)).toMatchObject(MEASURED);
+  });
+
+  it('reads MemAvailable from /proc/meminfo', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'devcoin-mem-'));
+    writeFileSync(join(dir, 'meminfo'), 'MemTotal:       24730000 kB\nMemFree:         100 kB\nMemAvailable:   2097152 kB\n');
+    expect(availableMiB(join(dir, 'meminfo'))).toBe(2048);
+    expect(availableMiB(join(dir, 'nothing'))).toBeUndefined();
+  });
+});
