@@ -16,6 +16,7 @@ import { packageRoot } from '../src/paths.js';
 import type { BenchOptions, Figure } from './types.js';
 import { median, repeat, timeIt } from './measure.js';
 import { LABELS } from '../src/labels.js';
+import { classroomFigures } from './classroom-figures.js';
 
 const cli = join(packageRoot, 'bin', 'devcoin-workshop');
 
@@ -117,6 +118,7 @@ export async function labFigures(o: BenchOptions): Promise<Figure[]> {
     await execa('node', [cli, '--lab', lab, 'goto', 'drain'], { env });
     await execa('node', [cli, '--lab', lab, 'run', 'drain'], { env });
     await timeVerify('drain');
+    figures.push(...(await classroomFigures(o, lab, "chapter 4's state (quick run)")));
   } else {
     // the whole demo on the warm lab; baseline: the time its chapters take (commands + verify),
     // so the ratio is what the tool adds around them (catch-up, narration, the table)

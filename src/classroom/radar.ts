@@ -151,6 +151,11 @@ export class Radar {
     for (const fn of this.listeners) fn(s);
   }
 
+  /** Every complete round's duration (ms), oldest first (the last 100). */
+  roundTimes(): number[] {
+    return [...this.rounds];
+  }
+
   /** Checks this student next, before any other that is due. */
   refreshNow(name: string): void {
     if (!this.rows.has(name)) return;

@@ -14,7 +14,7 @@ describe('bench --quick', () => {
     expect(results.quick).toBe(true);
     const ids = results.figures.map((f: { id: string }) => f.id);
     // the quick run measures these (the demo and the full stack's memory only in a full run)
-    expect([...ids].sort()).toEqual(['lab-start', 'memory-idle', 'miner-efficiency', 'miner-scaling', 'setup-warm', 'verify']);
+    expect([...ids].sort()).toEqual(['classroom-capacity', 'classroom-lab-cpu', 'classroom-lab-memory', 'classroom-radar-p95', 'lab-start', 'memory-idle', 'miner-efficiency', 'miner-scaling', 'setup-warm', 'verify']);
     for (const f of results.figures) {
       expect(f.note ?? '', f.id).not.toMatch(/^failed|not measured/);
       // every figure is measured: a positive number, never a gap

@@ -35,7 +35,18 @@ export interface UpResult {
   subnet: string;
 }
 
-async function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string>): Promise<string> {
+/**
+ * One network creation at a time in this process: two labs started together (a classroom's)
+ * would otherwise both pick the same free subnet, and the second create fail on the overlap.
+ */
+let networkTurn: Promise<unknown> = Promise.resolve();
+function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string>): Promise<string> {
+  const mine = networkTurn.then(() => createNetworkOnce(docker, lab, extra));
+  networkTurn = mine.catch(() => {});
+  return mine;
+}
+
+async function createNetworkOnce(docker: Docker, lab: string, extra: Record<string, string>): Promise<string> {
   const existing = await networksWith(docker, { [LABELS.lab]: lab, [LABELS.kind]: 'network' });
   if (existing.length) return existing[0].IPAM?.Config?.[0]?.Subnet ?? '';
   const subnet = chooseSubnet(await usedSubnets(docker));

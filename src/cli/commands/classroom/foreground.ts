@@ -6,7 +6,8 @@ import type { Running } from '../../../classroom/index.js';
 
 export async function serveInForeground(ctx: Context, running: Running): Promise<void> {
   const { urls, notes, server } = running;
-  for (const n of notes) ctx.out.info(ctx.out.c.yellow('note: ') + n);
+  // notes go to stderr in --json mode too: stdout holds only the one JSON document
+  for (const n of notes) process.stderr.write(ctx.out.c.yellow('note: ') + n + '\n');
   if (ctx.json) {
     process.stdout.write(JSON.stringify({ instructor: urls.instructor, students: urls.students.map(({ name, lab, url }) => ({ name, lab, url })) }) + '\n');
   } else {
