@@ -292,6 +292,36 @@ describe('classroom: the student and the radar in Chromium', () => {
     expect((await lab.exec('node1', 'test -e /tmp/watcher-typed && echo there || echo absent')).stdout.trim()).toBe('absent');
   });
 
+  it('the radar refreshes every lab within seconds (measured in the browser, 2 labs)', async () => {
+    await radar.bringToFront();
+    // every time a row shows a new verify result, in the page's own clock
+    const seen = await radar.evaluate(
+      (ms) =>
+        new Promise<Record<string, number[]>>((resolve) => {
+          const times: Record<string, number[]> = {};
+          const table = document.querySelector('[data-testid=radar]')!;
+          const obs = new MutationObserver((ms) => {
+            for (const m of ms) {
+              const el = m.target as HTMLElement;
+              if (m.attributeName === 'data-checked-at' && el.dataset.student) (times[el.dataset.student] ??= []).push(performance.now());
+            }
+          });
+          obs.observe(table, { attributes: true, subtree: true, attributeFilter: ['data-checked-at'] });
+          setTimeout(() => (obs.disconnect(), resolve(times)), ms);
+        }),
+      20_000,
+    );
+    const intervals = Object.values(seen).flatMap((ts) => ts.slice(1).map((t, i) => t - ts[i]));
+    expect(Object.keys(seen).sort()).toEqual(['student-01', 'student-02']);
+    expect(intervals.length).toBeGreaterThanOrEqual(4);
+    const snap = await (await fetch(`${origin}/i/${/\/i\/([^/]+)\//.exec(server.urls.instructor)![1]}/api/radar`)).json();
+    figures['radar: a row refreshed every (browser, 2 labs, 20 s)'] = `median ${(median(intervals) / 1000).toFixed(1)} s, p95 ${(p95(intervals) / 1000).toFixed(1)} s`;
+    figures['radar: a round over both labs (server)'] = `last ${(snap.refresh.lastMs / 1000).toFixed(1)} s, p95 ${(snap.refresh.p95Ms / 1000).toFixed(1)} s over ${snap.refresh.rounds} rounds`;
+    // a student's state is at most one interval (5 s) and one verify pass old
+    expect(p95(intervals)).toBeLessThan(12_000);
+    expect(await radar.getByTestId('refresh').textContent()).toMatch(/every lab verified in [\d.]+ s \(p95 [\d.]+ s\)/);
+  });
+
   it('student 2\'s token opens nothing of student 1\'s: page, API, terminal, web UI; the same answer for any other student', async () => {
     const t1 = /\/s\/([^/]+)\//.exec(server.urls.students[0].url)![1];
     const t2 = /\/s\/([^/]+)\//.exec(server.urls.students[1].url)![1];
