@@ -76,7 +76,8 @@ function bindNotes(bind: string): string[] {
 
 /** The capacity check: refuses above what memory holds, says so above what the cores hold. */
 export function checkCapacity(n: number, cap: Capacity, engines: string[]): string[] {
-  if (engines.length) return [`capacity: the labs go to ${engines.length} engine(s); this machine's memory is not the limit`];
+  // TODO(#13, lead): once labs go to their --engine, count each engine's memory instead of this machine's
+  const pending = engines.length ? [`--engine: each lab's engine is recorded (${engines.length} given), but every lab still runs on this machine's engine: labs on other engines are not built yet`] : [];
   const per = `~${Math.round(cap.cost.labMiB)} MiB and ~${cap.cost.labCpuCores.toFixed(2)} cores per lab at the secrets chapter`;
   if (n > cap.memoryFits) {
     throw new UserError(
@@ -85,8 +86,8 @@ export function checkCapacity(n: number, cap: Capacity, engines: string[]): stri
       ExitCode.usage,
     );
   }
-  if (n > cap.cpuHolds) return [`capacity: this machine runs ${cap.cpuHolds} lab(s) well at the secrets chapter (${per}, ${cap.cores} cores); ${n} will be slow`];
-  return [];
+  if (n > cap.cpuHolds) return [...pending, `capacity: this machine runs ${cap.cpuHolds} lab(s) well at the secrets chapter (${per}, ${cap.cores} cores); ${n} will be slow`];
+  return pending;
 }
 
 /** `classroom up`: labs for N students, then the server; the same URLs as before when the roster exists. */
@@ -108,6 +109,18 @@ export async function classroomUp(opts: UpOptions): Promise<Running> {
   const server = new ClassroomServer({ roster, log: opts.log, radar: opts.radar });
   // the port first: a port taken is one line before minutes of lab starts
   const actual = await server.listen(bind, port);
+  try {
+    // a lab of one of these names that another classroom (or a person) made is never taken over
+    const ours = new Set(await labsLabelled(`${LABELS.classroom}=${roster.id}`));
+    for (const s of roster.students) {
+      if (!ours.has(s.lab) && (await labsLabelled(`${LABELS.lab}=${s.lab}`)).length) {
+        throw new UserError(`a lab named ${s.lab} is already on this engine and is not this classroom's`, `remove it with \`devcoin-workshop --lab ${s.lab} lab down\` (from the config dir that made it), then run classroom up again`);
+      }
+    }
+  } catch (err) {
+    await server.close();
+    throw err;
+  }
   roster.bind = bind;
   roster.port = actual;
   writeRoster(roster);
@@ -196,12 +209,11 @@ export async function classroomDown(face: Face): Promise<{ labs: string[]; other
     const others = await labsLabelled(LABELS.classroom).catch(() => []);
     return { labs: [], others };
   }
-  const labelled = await labsLabelled(`${LABELS.classroom}=${roster.id}`);
-  const labs = [...new Set([...roster.students.map((s) => s.lab), ...labelled])].sort();
-  for (const lab of labs) {
-    await withLabLock(lab, 'classroom down', () => task(face, `lab ${lab} down`, () => labDown(lab)));
-    await reset(lab, { lab: false }, face); // its progress: a new classroom starts at chapter 1
-  }
+  // exactly the labs that carry this classroom's label: a lab of the same name made by anyone else stays
+  const labs = await labsLabelled(`${LABELS.classroom}=${roster.id}`);
+  for (const lab of labs) await withLabLock(lab, 'classroom down', () => task(face, `lab ${lab} down`, () => labDown(lab)));
+  // the students' progress: a new classroom starts at chapter 1
+  for (const s of roster.students) await reset(s.lab, { lab: false }, face);
   removeRoster();
   return { labs, others: [] };
 }

@@ -49,11 +49,11 @@ export async function labDown(name: string): Promise<{ containers: number; volum
 }
 
 /**
- * The built-in labs on this machine's engine whose nodes carry `label` (`KEY` or `KEY=VALUE`):
- * a classroom finds its labs by the label it gave them (labUp's `labels`).
+ * The built-in labs on this machine's engine with a container (node, hub) that carries `label`
+ * (`KEY` or `KEY=VALUE`): a classroom finds its labs by the label it gave them (labUp's `labels`).
  */
 export async function labsLabelled(label: string): Promise<string[]> {
   const { docker } = await hostEngine();
-  const cs = await docker.listContainers({ all: true, filters: { label: [label, `${LABELS.kind}=node`] } });
+  const cs = await docker.listContainers({ all: true, filters: { label: [label, LABELS.lab] } });
   return [...new Set(cs.map((c) => c.Labels[LABELS.lab]).filter(Boolean))].sort();
 }

@@ -57,8 +57,9 @@ describe('capacity', () => {
     expect(err?.message).toMatch(/6 student labs do not fit in this machine's memory: .* at most 5 fit/);
     expect(err?.hint).toMatch(/--students 5/);
     expect(err?.exitCode).toBe(2);
-    // labs on other engines: this machine's memory is not the limit
-    expect(checkCapacity(6, c, ['ssh://a'])[0]).toMatch(/1 engine/);
+    // --engine is recorded, but the labs still run here: this machine's memory still decides
+    expect(checkCapacity(2, c, ['ssh://a'])[0]).toMatch(/each lab's engine is recorded \(1 given\), but every lab still runs on this machine's engine/);
+    expect(() => checkCapacity(6, c, ['ssh://a'])).toThrow(/at most 5 fit/);
   });
 
   it('takes the lab cost from the bench results when there is one, else the measured defaults', () => {
