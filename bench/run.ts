@@ -10,6 +10,7 @@ import { packageRoot } from '../src/paths.js';
 import { median, opensslSha256PerSecond, repeat, timeIt } from './measure.js';
 import { labFigures } from './lab-figures.js';
 import { minerScaling } from './miner-scaling.js';
+import { classroomAlone } from './classroom-figures.js';
 
 import type { BenchOptions, Figure } from './types.js';
 
@@ -75,10 +76,12 @@ async function main() {
     ['miner-scaling', minerScaling],
     ['setup-warm', setupWarm],
     ['lab', labFigures],
+    // alone only when asked for (--only classroom): a whole run measures it on the lab's demo
+    ['classroom', classroomAlone],
   ];
   const figures: Figure[] = [];
   for (const [id, fn] of all) {
-    if (only && !only.includes(id)) continue;
+    if (only ? !only.includes(id) : id === 'classroom') continue;
     o.log(`bench: ${id}${o.quick ? ' (quick)' : ''}`);
     try {
       const f = await fn(o);
