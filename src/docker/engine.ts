@@ -78,16 +78,21 @@ export interface HostRecord {
   source: string;
   /** 127.0.0.1 ports of the lab's nodes (their TLS engines) */
   ports: number[];
+  /**
+   * Set when the lab runs on an engine that is not this machine's (a classroom's other machine):
+   * the address its node ports are published on, as this machine reaches it
+   */
+  away?: { address: string };
 }
 
 function hostRecordFile(lab: string): string {
   return join(labDir(lab), 'host.json');
 }
 
-export function rememberHost(lab: string, ep: Endpoint, ports: number[]): void {
+export function rememberHost(lab: string, ep: Endpoint, ports: number[], away?: HostRecord['away']): void {
   const file = hostRecordFile(lab);
   mkdirSync(labDir(lab), { recursive: true });
-  const rec: HostRecord = { host: ep.host, tls: ep.tls, source: ep.source, ports: [...new Set(ports)].sort((a, b) => a - b) };
+  const rec: HostRecord = { host: ep.host, tls: ep.tls, source: ep.source, ports: [...new Set(ports)].sort((a, b) => a - b), ...(away ? { away } : {}) };
   // written whole or not at all: a reader never sees half a file
   writeFileSync(`${file}.tmp`, JSON.stringify(rec, null, 2) + '\n', { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
@@ -95,6 +100,16 @@ export function rememberHost(lab: string, ep: Endpoint, ports: number[]): void {
 
 export function forgetHost(lab: string): void {
   rmSync(hostRecordFile(lab), { force: true });
+}
+
+/** What `lab up` remembered of the engine that runs `lab`, if anything. */
+export function readHostRecord(lab: string): HostRecord | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(hostRecordFile(lab), 'utf8')) as HostRecord;
+    return typeof rec.host === 'string' && Array.isArray(rec.ports) ? rec : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readHostRecords(): Map<string, HostRecord> {

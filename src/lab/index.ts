@@ -6,7 +6,7 @@ import { findDindLab, labDown as dindDown, labUp } from './dind/provision.js';
 import { checkClientTls } from './dind/certs.js';
 import { RemoteLab } from './remote/provider.js';
 import { connectLab, disconnectLab } from './remote/connect.js';
-import { isRemoteLab } from './remote/spec.js';
+import { isRemoteLab, parseEndpoint } from './remote/spec.js';
 import type { Lab } from './types.js';
 
 export type { Lab, LabNode, CatchUpTouch, Terminal } from './types.js';
@@ -15,6 +15,8 @@ export type { UpOptions, UpResult } from './dind/provision.js';
 export { withLabLock } from './lock.js';
 export { webUrl, webUrlOf, type WebPort } from './web.js';
 export { labUp, connectLab };
+/** An engine as people give it (a docker context, ssh://user@host, tcp://host:2376 with TLS files). */
+export { parseEndpoint as engineEndpoint };
 
 /** Connected to existing machines (`lab connect`), as opposed to the built-in lab. */
 export function isConnected(name: string): boolean {
