@@ -2,6 +2,9 @@
 // CLI, the classroom, the bench, the chapters) imports this file and nothing else of src/lab:
 // which provider runs a lab (engines in containers, or connected machines) stays behind it.
 import { UserError } from '../errors.js';
+import { connect, hostEngine, type Endpoint } from '../docker/engine.js';
+import { engineMemory, type EngineMemory } from '../docker/memory.js';
+import { IMAGES } from '../images/catalog.js';
 import { findDindLab, labDown as dindDown, labUp } from './dind/provision.js';
 import { checkClientTls } from './dind/certs.js';
 import { RemoteLab } from './remote/provider.js';
@@ -12,6 +15,8 @@ import type { Lab } from './types.js';
 export type { Lab, LabNode, CatchUpTouch, Terminal } from './types.js';
 export { ALL_TOUCHES } from './types.js';
 export type { UpOptions, UpResult } from './dind/provision.js';
+export type { Endpoint } from '../docker/engine.js';
+export type { EngineMemory } from '../docker/memory.js';
 export { withLabLock } from './lock.js';
 export { webUrl, webUrlOf, type WebPort } from './web.js';
 export { labUp, connectLab };
@@ -21,6 +26,15 @@ export { parseEndpoint as engineEndpoint };
 /** Connected to existing machines (`lab connect`), as opposed to the built-in lab. */
 export function isConnected(name: string): boolean {
   return isRemoteLab(name);
+}
+
+/**
+ * How much memory the machine of an engine (default: this machine's) has, and how much is free:
+ * what a classroom places labs by.
+ */
+export async function engineMemoryOf(endpoint?: Endpoint): Promise<EngineMemory> {
+  const engine = endpoint ? await connect(endpoint) : await hostEngine();
+  return engineMemory(engine.docker, IMAGES.busybox);
 }
 
 /** Whether a built-in lab of that name has nodes on the host engine. */
