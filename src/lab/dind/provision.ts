@@ -249,6 +249,84 @@ function checkVersion(cs: Docker.ContainerInfo[], lab: string): void {
   }
 }
 
+/**
+ * The hub (the nodes' registry mirror) and its seeding, which runs while the nodes start (their
+ * engines do not pull yet) and is awaited at the end of `lab up`.
+ */
+async function startHub(
+  docker: Docker,
+  lab: string,
+  all: Docker.ContainerInfo[],
+  prefix: string,
+  place: Placement,
+  extra: Record<string, string>,
+  result: UpResult,
+  progress: (text: string) => void,
+): Promise<Promise<SeedResult>> {
+  progress('hub');
+  await ensureHubCache(docker);
+  const hub = all.find((c) => c.Labels[LABELS.kind] === 'hub');
+  if (!hub) {
+    await createAndStart(docker, lab, 'hub', hubSpec(lab, hubAddress(prefix)), [], extra);
+    result.created.push('hub');
+  } else if (hub.State !== 'running') {
+    await startContainer(docker, hub.Id);
+    result.started.push('hub');
+  } else result.unchanged.push('hub');
+
+  const seeder = all.find((c) => c.Labels[LABELS.kind] === 'hub-seeder');
+  let seedPort: number;
+  let seederId: string;
+  if (!seeder) {
+    seedPort = place.away ? 0 : await freePort();
+    seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort, place.away), place.away ? [] : [seedPort], extra);
+  } else {
+    seedPort = Number(seeder.Labels[LABELS.port] ?? 0);
+    seederId = seeder.Id;
+    if (seeder.State !== 'running') await startContainer(docker, seeder.Id, seedPort ? [seedPort] : []);
+  }
+  if (place.away) seedPort = await publishedPort(docker, seederId, '5000/tcp');
+  // on another engine the seeder is on that machine's loopback: its pushes are checked by retrying,
+  // not by asking it from here
+  const seeding = (place.away ? Promise.resolve() : waitForHub(seedPort))
+    .then(() => seedHub(docker, seedPort, progress, { askHub: !place.away }))
+    .finally(() => docker.getContainer(seederId).stop({ t: 2 }).catch(() => {}));
+  seeding.catch(() => {}); // awaited by the caller; never an unhandled rejection meanwhile
+  return seeding;
+}
+
+/** Creates the nodes that are missing and starts the stopped ones. */
+async function ensureNodes(
+  docker: Docker,
+  lab: string,
+  plan: PlannedNode[],
+  existingNodes: Docker.ContainerInfo[],
+  place: Placement,
+  labels: Record<string, string>,
+  extra: Record<string, string>,
+  result: UpResult,
+  progress: (text: string) => void,
+): Promise<void> {
+  progress(`nodes (${plan.map((n) => n.name).join(', ')})`);
+  await Promise.all(
+    plan.map(async (n) => {
+      const c = existingNodes.find((x) => x.Labels[LABELS.node] === n.name);
+      if (!c) {
+        const port = place.away ? 0 : await freePort();
+        const web = place.away ? { 80: 0, 8080: 0 } : { 80: await freePort(), 8080: await freePort() };
+        await ensureVolume(docker, volumeName(lab, n.name), { ...labels, [LABELS.kind]: 'node', [LABELS.node]: n.name });
+        // on another engine the node's certificates are copied into it (nothing is bind-mounted from here)
+        const certs = place.away ? (ct: Docker.Container) => putFolder(ct, nodeCertDir(lab, n.name), '/', 'certs') : undefined;
+        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web, place), place.away ? [] : [port, web[80], web[8080]], extra, certs);
+        result.created.push(n.name);
+      } else if (c.State !== 'running') {
+        await startContainer(docker, c.Id, hostPorts(c.Labels));
+        result.started.push(n.name);
+      } else result.unchanged.push(n.name);
+    }),
+  );
+}
+
 /** Brings the lab up, creating or starting only what is missing or stopped. */
 export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLab; result: UpResult }> {
   const progress = opts.progress ?? (() => {});
@@ -293,56 +371,8 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
     await ensureWorkshopVolume(docker, lab, labels);
   }
 
-  // the hub first: nodes use it as their mirror
-  progress('hub');
-  await ensureHubCache(docker);
-  const hub = all.find((c) => c.Labels[LABELS.kind] === 'hub');
-  if (!hub) {
-    await createAndStart(docker, lab, 'hub', hubSpec(lab, hubAddress(prefix)), [], extra);
-    result.created.push('hub');
-  } else if (hub.State !== 'running') {
-    await startContainer(docker, hub.Id);
-    result.started.push('hub');
-  } else result.unchanged.push('hub');
-
-  // seeding needs only the seeder: it runs while the nodes start (their engines do not pull yet)
-  const seeder = all.find((c) => c.Labels[LABELS.kind] === 'hub-seeder');
-  let seedPort: number;
-  let seederId: string;
-  if (!seeder) {
-    seedPort = place.away ? 0 : await freePort();
-    seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort, place.away), place.away ? [] : [seedPort], extra);
-  } else {
-    seedPort = Number(seeder.Labels[LABELS.port] ?? 0);
-    seederId = seeder.Id;
-    if (seeder.State !== 'running') await startContainer(docker, seeder.Id, seedPort ? [seedPort] : []);
-  }
-  if (place.away) seedPort = await publishedPort(docker, seederId, '5000/tcp');
-  // on another engine the seeder is on that machine's loopback: its pushes are checked by retrying,
-  // not by asking it from here
-  const seeding = (place.away ? Promise.resolve() : waitForHub(seedPort))
-    .then(() => seedHub(docker, seedPort, progress, { askHub: !place.away }))
-    .finally(() => docker.getContainer(seederId).stop({ t: 2 }).catch(() => {}));
-  seeding.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
-
-  progress(`nodes (${plan.map((n) => n.name).join(', ')})`);
-  await Promise.all(
-    plan.map(async (n) => {
-      const c = existingNodes.find((x) => x.Labels[LABELS.node] === n.name);
-      if (!c) {
-        const port = place.away ? 0 : await freePort();
-        const web = place.away ? { 80: 0, 8080: 0 } : { 80: await freePort(), 8080: await freePort() };
-        await ensureVolume(docker, volumeName(lab, n.name), { ...labels, [LABELS.kind]: 'node', [LABELS.node]: n.name });
-        // on another engine the node's certificates are copied into it (nothing is bind-mounted from here)
-        const certs = place.away ? (ct: Docker.Container) => putFolder(ct, nodeCertDir(lab, n.name), '/', 'certs') : undefined;
-        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web, place), place.away ? [] : [port, web[80], web[8080]], extra, certs);
-        result.created.push(n.name);
-      } else if (c.State !== 'running') {
-        await startContainer(docker, c.Id, hostPorts(c.Labels));
-        result.started.push(n.name);
-      } else result.unchanged.push(n.name);
-    }),
-  );
+  const seeding = await startHub(docker, lab, all, prefix, place, extra, result, progress);
+  await ensureNodes(docker, lab, plan, existingNodes, place, labels, extra, result, progress);
 
   const labObj = new DindLab(lab, host, place.reach);
   progress('waiting for the engines (TLS)');
