@@ -12,6 +12,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { configDir, labDir } from '../paths.js';
 import { withTimeout } from '../retry.js';
+import { sshAgent } from './ssh.js';
 
 export interface TlsFiles {
   ca: string;
@@ -223,13 +224,9 @@ export function clientFor(ep: Endpoint): Docker {
   if (url.startsWith('npipe://')) return client({ socketPath: url.slice('npipe://'.length) });
   const u = new URL(url);
   if (u.protocol === 'ssh:') {
-    return client({
-      protocol: 'ssh',
-      host: u.hostname,
-      port: u.port ? Number(u.port) : 22,
-      username: u.username || undefined,
-      sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-    } as Docker.DockerOptions);
+    // the system ssh client, as the docker CLI does: the user's ~/.ssh/config, keys, agent and
+    // known_hosts all apply (docker-modem's built-in ssh used the agent only, checked no host key)
+    return client({ protocol: 'http', host: u.hostname, agent: sshAgent(url) } as Docker.DockerOptions);
   }
   if (u.protocol === 'tcp:' || u.protocol === 'http:' || u.protocol === 'https:') {
     const port = u.port ? Number(u.port) : ep.tls ? 2376 : 2375;
@@ -256,6 +253,17 @@ export function engineError(ep: Endpoint, err: unknown): UserError {
     return new UserError(
       `not allowed to use the Docker engine at ${where}`,
       'add yourself to the docker group (then log in again) or run as root',
+      ExitCode.engine,
+    );
+  }
+  if (ep.host.startsWith('ssh://')) {
+    // ssh's own reason (refused key, unknown host key, no route...) and the check a user can run
+    const reason = err instanceof Error && err.message ? err.message.split('\n')[0] : code || 'no answer';
+    const u = new URL(ep.host);
+    const login = `ssh ${u.port ? `-p ${u.port} ` : ''}${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.hostname}`;
+    return new UserError(
+      `no Docker engine answers over ssh at ${ep.source === ep.host ? ep.host : where}: ${reason}`,
+      `check that \`${login} docker version\` works from this shell without a prompt (key in ssh-agent or ~/.ssh, host key in ~/.ssh/known_hosts)`,
       ExitCode.engine,
     );
   }
