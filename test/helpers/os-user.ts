@@ -77,6 +77,12 @@ export function userDir(u: OsUser, path: string, mode = 0o700): string {
   return path;
 }
 
+/** `cp -al` (hard links: instant, no space), or a real copy where the two are on different file systems. */
+export async function linkOrCopy(from: string, to: string): Promise<void> {
+  if ((await execa('cp', ['-al', from, to], { reject: false })).exitCode === 0) return;
+  await execa('cp', ['-a', from, to]);
+}
+
 /**
  * Where the user can run this package from: the checkout itself when every folder above it
  * lets others through (o+x), else a copy made of hard links in the user's temp folder (CI's
@@ -93,7 +99,7 @@ export async function packageFor(u: OsUser): Promise<string> {
   if (!existsSync(copy)) {
     mkdirSync(copy, { mode: 0o755 });
     for (const entry of ['bin', 'dist', 'chapters', 'stack', 'images', 'node_modules', 'package.json', 'package-lock.json', 'scripts']) {
-      if (existsSync(join(packageRoot, entry))) await execa('cp', ['-al', join(packageRoot, entry), copy + sep]);
+      if (existsSync(join(packageRoot, entry))) await linkOrCopy(join(packageRoot, entry), copy + sep);
     }
   }
   return copy;

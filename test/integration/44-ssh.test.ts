@@ -177,6 +177,12 @@ describe('lab connect over ssh to real sshd', { timeout: 600_000 }, () => {
     expect(errorLines(String(changed.stderr))).toEqual([
       'devcoin-workshop: no Docker engine answers over ssh at ssh://reinstalled: Host key verification failed. — check that `ssh reinstalled docker version` works from this shell without a prompt (key in ssh-agent or ~/.ssh, host key in ~/.ssh/known_hosts)',
     ]);
+    // one good machine and one that refuses: nothing is made on the good one either
+    const mixed = await cli(['lab', 'connect', `node1=ssh://root@${addr.node1}`, `node2=ssh://nobody@${addr.node2}`]);
+    expect(mixed.exitCode).toBe(3);
+    expect(errorLines(String(mixed.stderr))).toEqual([
+      expect.stringMatching(new RegExp(`^devcoin-workshop: no Docker engine answers over ssh at ssh://nobody@${addr.node2.replace(/\./g, '\\.')}: nobody@${addr.node2.replace(/\./g, '\\.')}: Permission denied \\(publickey\\)\\. — `)),
+    ]);
     // nothing was made: no lab, and no shell container on node1
     expect((await cli(['lab', 'ls'])).exitCode).not.toBe(0);
     expect((await onMachine('node1', 'docker ps -aq --filter label=io.devcoin.workshop.lab')).stdout.trim()).toBe('');
