@@ -28,7 +28,7 @@ install_with_apt() {
   local pkgs=($(need_tools))
   [ ${#pkgs[@]} -eq 0 ] && return 0
   if ! can_apt; then
-    say "no Docker engine answers, and I can install one only as root on Debian/Ubuntu — install Docker (https://docs.docker.com/engine/install/) or start it (sudo systemctl start docker), add yourself to the docker group, then run this again"
+    say "no Docker engine answers, and I can install one only with apt-get (Debian/Ubuntu) — install Docker (https://docs.docker.com/engine/install/) and start it, then run this again"
     exit 1
   fi
   say "installing ${pkgs[*]} with apt-get"
@@ -57,6 +57,19 @@ fi
 
 if [ -n "${DOCKER_HOST:-}" ]; then
   say "DOCKER_HOST=$DOCKER_HOST does not answer; unset it or start that engine, then run this again."
+  exit 1
+fi
+
+# Not root: nothing to install or start here; say in one line why no engine answers. (Before
+# this, a user outside the docker group waited 60 s for the running dockerd and got its log.)
+if [ "$(id -u)" != 0 ]; then
+  if ! command -v docker >/dev/null 2>&1; then
+    say "no docker command here, and as $(id -un) (not root) I install nothing — ask an admin to install Docker (sudo apt-get install docker.io docker-cli, or https://docs.docker.com/engine/install/), then run this again"
+  elif [[ "$(timeout 10 docker info 2>&1 || true)" == *[Pp]ermission\ denied* ]]; then
+    say "the Docker engine is there but not yours to use (permission denied on its socket) — ask an admin to add you to the docker group (sudo usermod -aG docker $(id -un)), log in again, then run this again"
+  else
+    say "no Docker engine answers, and as $(id -un) (not root) I cannot start one — start Docker (sudo systemctl start docker, or ask an admin), then run this again"
+  fi
   exit 1
 fi
 

@@ -124,3 +124,16 @@ export function asUser(u: OsUser, cmd: string, args: string[], env: Record<strin
     stdin: 'ignore',
   }) as Promise<Result>;
 }
+
+/** The same user as `asUser` but outside every supplementary group (docker's included): setpriv. */
+export function asUserWithoutGroups(u: OsUser, cmd: string, args: string[], env: Record<string, string> = {}, timeout = 120_000): Promise<Result> {
+  const setpriv = ['/usr/bin/setpriv', '/bin/setpriv'].find((p) => existsSync(p)) ?? 'setpriv';
+  return execa(setpriv, ['--reuid', String(u.uid), '--regid', String(u.gid), '--clear-groups', '--', cmd, ...args], {
+    reject: false,
+    timeout,
+    cwd: u.home,
+    extendEnv: false,
+    env: { PATH: USER_PATH, NO_COLOR: '1', LANG: 'C.UTF-8', HOME: u.home, USER: u.name, LOGNAME: u.name, ...env },
+    stdin: 'ignore',
+  }) as Promise<Result>;
+}

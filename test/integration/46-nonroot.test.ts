@@ -15,7 +15,7 @@ import { packageRoot } from '../../src/paths.js';
 import { dindHostConfig } from '../../src/docker/dind.js';
 import { IMAGES } from '../../src/images/catalog.js';
 import { errorLines } from '../helpers/cli.js';
-import { asUser, createDockerUser, linkOrCopy, removeUser, USER_PATH, userDir, type OsUser } from '../helpers/os-user.js';
+import { asUser, asUserWithoutGroups, createDockerUser, linkOrCopy, removeUser, USER_PATH, userDir, type OsUser } from '../helpers/os-user.js';
 
 const USER = 'hsnonroot';
 const LAB = 'hsnr';
@@ -92,19 +92,44 @@ describe('the quick start as a user in the docker group, not root', { timeout: 6
     expect(String(r.stdout) + String(r.stderr)).toMatch(/setup done in [\d.]+s: 0 built, 11 current/);
   });
 
-  it('what the user cannot install is named in one line, and the run goes on', async () => {
-    // a PATH where openssl is missing (everything else of /usr/bin and /bin is there)
-    const bin = userDir(user, join(user.home, 'no-openssl'), 0o755);
+  /** a PATH with everything of /usr/bin and /bin but `without` (and the apt-get/sudo stubs first) */
+  const pathWithout = (name: string, without: string[]) => {
+    const bin = userDir(user, join(user.home, name), 0o755);
     for (const dir of ['/usr/bin', '/bin']) {
-      for (const f of readdirSync(dir)) if (f !== 'openssl' && !existsSync(join(bin, f))) symlinkSync(join(dir, f), join(bin, f));
+      for (const f of readdirSync(dir)) if (!without.includes(f) && !existsSync(join(bin, f))) symlinkSync(join(dir, f), join(bin, f));
     }
-    const r = await asUser(user, 'bash', [join(pkg, 'scripts', 'ensure-engine.sh')], { PATH: `${stubs}:${bin}` });
+    return `${stubs}:${bin}`;
+  };
+
+  it('what the user cannot install is named in one line, and the run goes on', async () => {
+    const r = await asUser(user, 'bash', [join(pkg, 'scripts', 'ensure-engine.sh')], { PATH: pathWithout('no-openssl', ['openssl']) });
     expect(r.exitCode, String(r.stderr)).toBe(0);
     expect(String(r.stderr).split('\n').filter(Boolean)).toEqual([
       "ensure-engine: not installing openssl (not root): openssl makes the lab's certificates (lab up fails without it) — ask an admin to run: sudo apt-get install openssl",
       expect.stringMatching(/^ensure-engine: engine answers \(\d+\.\d+/),
     ]);
     expect(existsSync(join(user.home, 'stub-calls'))).toBe(false);
+    // no docker command at all: one line, exit 1, still no apt (and no waiting for the dockerd that runs)
+    const none = await asUser(user, 'bash', [join(pkg, 'scripts', 'ensure-engine.sh')], { PATH: pathWithout('no-docker', ['docker']) });
+    expect(none.exitCode).toBe(1);
+    expect(String(none.stderr).split('\n').filter(Boolean)).toEqual([
+      `ensure-engine: no docker command here, and as ${USER} (not root) I install nothing — ask an admin to install Docker (sudo apt-get install docker.io docker-cli, or https://docs.docker.com/engine/install/), then run this again`,
+    ]);
+    expect(existsSync(join(user.home, 'stub-calls'))).toBe(false);
+  });
+
+  it('outside the docker group: ensure-engine and doctor each say so in one line', async () => {
+    const t = Date.now();
+    const r = await asUserWithoutGroups(user, 'bash', [join(pkg, 'scripts', 'ensure-engine.sh')], { PATH: `${stubs}:${USER_PATH}` });
+    expect(r.exitCode).toBe(1);
+    expect(String(r.stderr).split('\n').filter(Boolean)).toEqual([
+      `ensure-engine: the Docker engine is there but not yours to use (permission denied on its socket) — ask an admin to add you to the docker group (sudo usermod -aG docker ${USER}), log in again, then run this again`,
+    ]);
+    const d = await asUserWithoutGroups(user, 'node', [join(pkg, 'bin', 'devcoin-workshop'), 'doctor'], { DEVCOIN_HOME: join(user.home, 'devcoin') });
+    expect(d.exitCode).toBe(3);
+    expect(errorLines(String(d.stderr))).toEqual([expect.stringMatching(/^devcoin-workshop: not allowed to use the Docker engine at unix:\/\/\/var\/run\/docker\.sock .* — add yourself to the docker group \(then log in again\) or run as root$/)]);
+    expect(existsSync(join(user.home, 'stub-calls'))).toBe(false);
+    timings.outsideGroup = Date.now() - t;
   });
 
   it('doctor says who the user is: in the docker group, not root', async () => {
