@@ -51,19 +51,25 @@ export async function createDockerUser(name: string, socket = '/var/run/docker.s
   const base = mkdtempSync(join(tmpdir(), `${name}-`));
   chmodSync(base, 0o755);
   const home = join(base, 'home');
-  await execa('useradd', ['--no-create-home', '--home-dir', home, '--shell', '/bin/bash', '--comment', COMMENT, '--groups', socketGroup, name]);
+  // ids from a range of their own: container processes run under small numbers (1000, 10001...),
+  // and userdel refuses a user any process still runs as
+  const range = ['-K', 'UID_MIN=61000', '-K', 'UID_MAX=61999', '-K', 'GID_MIN=61000', '-K', 'GID_MAX=61999'];
+  await execa('useradd', [...range, '--no-create-home', '--home-dir', home, '--shell', '/bin/bash', '--comment', COMMENT, '--groups', socketGroup, name]);
   const [, , uid, gid] = passwdEntry(name)!;
   mkdirSync(home, { mode: 0o700 });
   chownSync(home, Number(uid), Number(gid));
   return { name, uid: Number(uid), gid: Number(gid), home, socketGroup };
 }
 
-/** Removes a user these tests created, its processes first, and its home's folder. */
+/**
+ * Removes a user these tests created, and its home's folder. Its processes are the tests' to end
+ * (by pid): a kill by uid would also hit any container process that runs under the same number.
+ */
 export async function removeUser(u: Pick<OsUser, 'name' | 'home'>): Promise<void> {
   const entry = passwdEntry(u.name);
   if (!entry || entry[4] !== COMMENT) return;
-  await execa('pkill', ['-KILL', '-u', u.name], { reject: false });
-  await execa('userdel', [u.name], { reject: false });
+  const del = await execa('userdel', [u.name], { reject: false });
+  if (del.exitCode !== 0) throw new Error(`userdel ${u.name} failed: ${String(del.stderr).trim()}`);
   // the home lives in a folder of its own that the test made (…/<name>-XXXXXX/home)
   const base = dirname(u.home);
   if (base.startsWith(join(tmpdir(), `${u.name}-`))) rmSync(base, { recursive: true, force: true });
