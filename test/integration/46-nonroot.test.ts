@@ -205,7 +205,7 @@ describe('the quick start as a user in the docker group, not root', { timeout: 6
       'devcoin-workshop: cannot make the base image devcoin/base:trixie: debian:trixie-slim cannot be pulled (no registry answers), and making it with debootstrap needs root — ' +
         'run `sudo devcoin-workshop setup` once, or, offline: `devcoin-workshop images load FILE` with a file that `devcoin-workshop images save FILE` wrote on a machine that has the images',
     ]);
-    expect((await asUser(user, 'docker', ['-H', DOCKER_HOST, 'images', '-q'])).stdout.trim()).toBe('');
+    expect(String((await asUser(user, 'docker', ['-H', DOCKER_HOST, 'images', '-q'])).stdout).trim()).toBe('');
     // the way it names: a file saved where the images are (this machine's engine), loaded into the empty one
     const file = join(user.home, 'base.tar');
     const save = await cli(['images', 'save', file, IMAGES.base]);
