@@ -276,10 +276,20 @@ export function engineError(ep: Endpoint, err: unknown): UserError {
 }
 
 /** Pings with a time limit; resolves to the engine or throws a UserError. */
+/**
+ * How long to wait for an engine's first answer. Over ssh that is a login (up to ssh's own
+ * ConnectTimeout, then the key exchange and `docker system dial-stdio` on the machine): under
+ * load, or on a slow network, more than a socket's few seconds (3 s called a loaded machine
+ * "unreachable" in test 44). Later requests reuse the connection.
+ */
+export function answerWithin(ep: Endpoint, ms: number): number {
+  return ep.host.startsWith('ssh://') ? Math.max(ms, 12_000) : ms;
+}
+
 export async function connect(ep: Endpoint, timeoutMs = 8000): Promise<Engine> {
   const docker = clientFor(ep);
   try {
-    await withTimeout(docker.ping(), timeoutMs, 'timed out');
+    await withTimeout(docker.ping(), answerWithin(ep, timeoutMs), 'timed out');
   } catch (err) {
     throw engineError(ep, err);
   }

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
 import { sshAgent, sshArgs, sshReason } from '../../src/docker/ssh.js';
-import { clientFor, engineError } from '../../src/docker/engine.js';
+import { answerWithin, clientFor, engineError } from '../../src/docker/engine.js';
 import { ExitCode } from '../../src/errors.js';
 
 let dir: string;
@@ -114,6 +114,12 @@ describe('engine errors over ssh', () => {
     expect(e.message).toBe('no Docker engine answers over ssh at ssh://root@10.0.0.5:2222: Host key verification failed.');
     expect(e.hint).toMatch(/^check that `ssh -p 2222 root@10\.0\.0\.5 docker version` works from this shell without a prompt/);
     expect(e.exitCode).toBe(ExitCode.engine);
+  });
+
+  it('an ssh login gets 12 s to answer (ssh\'s own ConnectTimeout is 7), a socket keeps its budget', () => {
+    expect(answerWithin({ host: 'ssh://me@box', source: 'x' }, 3000)).toBe(12_000);
+    expect(answerWithin({ host: 'ssh://me@box', source: 'x' }, 30_000)).toBe(30_000);
+    expect(answerWithin({ host: 'tcp://127.0.0.1:2376', source: 'x' }, 3000)).toBe(3000);
   });
 
   it('an ssh:// client goes through the ssh agent, not docker-modem\'s own ssh', () => {

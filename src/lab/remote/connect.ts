@@ -5,7 +5,7 @@
 // engine socket: a chapter's command runs there exactly as in a shell on the machine.
 import { execa } from 'execa';
 import type Docker from 'dockerode';
-import { clientFor, connect, hostEngine, type TlsFiles } from '../../docker/engine.js';
+import { answerWithin, clientFor, connect, hostEngine, type TlsFiles } from '../../docker/engine.js';
 import { execIn } from '../../docker/exec.js';
 import { imageExists, tryPull } from '../../docker/build.js';
 import { IMAGES } from '../../images/catalog.js';
@@ -111,7 +111,7 @@ export async function disconnectLab(lab: string): Promise<{ containers: number; 
     try {
       const docker = clientFor(n.endpoint);
       const c = docker.getContainer(shellName(lab));
-      const info = await withTimeout(c.inspect(), 5000);
+      const info = await withTimeout(c.inspect(), answerWithin(n.endpoint, 5000));
       if (info.Config.Labels?.[LABELS.lab] === lab) {
         await c.remove({ force: true });
         containers++;
