@@ -66,9 +66,14 @@ export interface UpResult {
   subnet: string;
 }
 
-async function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string>): Promise<string> {
+/**
+ * The lab's network, made first, carrying the shape the lab was asked for ("3+2"), so a `lab up`
+ * killed before its nodes exist is finished in that shape by the next one. Returns its subnet and
+ * the shape it remembers.
+ */
+async function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string>, shape: string): Promise<{ subnet: string; shape?: string }> {
   const existing = await networksWith(docker, { [LABELS.lab]: lab, [LABELS.kind]: 'network' });
-  if (existing.length) return existing[0].IPAM?.Config?.[0]?.Subnet ?? '';
+  if (existing.length) return { subnet: existing[0].IPAM?.Config?.[0]?.Subnet ?? '', shape: existing[0].Labels?.[LABELS.shape] };
   const subnet = chooseSubnet(await usedSubnets(docker));
   const prefix = prefixOf(subnet);
   try {
@@ -77,7 +82,7 @@ async function ensureNetwork(docker: Docker, lab: string, extra: Record<string, 
       Driver: 'bridge',
       CheckDuplicate: true,
       IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: `${prefix}.1` }] },
-      Labels: { ...extra, ...labLabels(lab, { [LABELS.kind]: 'network' }) },
+      Labels: { ...extra, ...labLabels(lab, { [LABELS.kind]: 'network', [LABELS.shape]: shape }) },
     });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 409) {
@@ -88,7 +93,7 @@ async function ensureNetwork(docker: Docker, lab: string, extra: Record<string, 
     }
     throw err;
   }
-  return subnet;
+  return { subnet, shape };
 }
 
 async function createAndStart(
@@ -352,13 +357,16 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
 
   progress('network');
   const extra = opts.labels ?? {};
-  const subnet = await ensureNetwork(docker, lab, extra);
+  const net = await ensureNetwork(docker, lab, extra, `${opts.managers}+${opts.workers}`);
+  const subnet = net.subnet;
   const prefix = prefixOf(subnet);
   const existingNodes = all.filter((c) => c.Labels[LABELS.kind] === 'node');
-  // an existing lab keeps its shape; --managers/--workers only shape a new one
+  // an existing lab keeps its shape (its nodes', or the one its network remembers from a lab up
+  // cut short); --managers/--workers only shape a new one
+  const [managers, workers] = (net.shape?.match(/^(\d+)\+(\d+)$/)?.slice(1).map(Number) ?? [opts.managers, opts.workers]) as [number, number];
   const plan = existingNodes.length
     ? existingNodes.map((c) => ({ name: c.Labels[LABELS.node], role: c.Labels[LABELS.role] as PlannedNode['role'], address: c.Labels[LABELS.address] }))
-    : planNodes(prefix, opts.managers, opts.workers);
+    : planNodes(prefix, managers, workers);
 
   progress('certificates');
   // a node on another machine is reached by that machine's address: its certificate names it
