@@ -11,6 +11,8 @@ export const LABELS = {
   node: 'io.devcoin.workshop.node',
   role: 'io.devcoin.workshop.role',
   address: 'io.devcoin.workshop.address',
+  /** the shape `lab up` was asked for (on the lab's network, made first): a killed lab up is finished in that shape */
+  shape: 'io.devcoin.workshop.shape',
   /** host port of a node's TLS engine (or the seeder's registry) */
   port: 'io.devcoin.workshop.port',
   /** host ports (127.0.0.1) of a node's ports 80 and 8080: the browser's way in (docs/decisions.md) */

@@ -64,3 +64,23 @@ export async function loadImages(docker: Docker, file: string): Promise<string[]
   }
   return loaded;
 }
+
+/**
+ * Copies images one engine lacks (or holds in another version) from another engine, streamed
+ * (docker save | docker load, no file): how a second engine of a classroom gets the workshop
+ * images. Returns the names copied.
+ */
+export async function copyImages(from: Docker, to: Docker, names: string[]): Promise<string[]> {
+  const idOf = async (d: Docker, n: string) => ((await d.getImage(n).inspect().catch(() => undefined)) as { Id?: string } | undefined)?.Id;
+  const wanted: string[] = [];
+  for (const n of names) {
+    const id = await idOf(from, n);
+    if (!id) throw new UserError(`image ${n} is not built here, so it cannot be copied to another engine`, 'run `devcoin-workshop setup` first');
+    if ((await idOf(to, n)) !== id) wanted.push(n);
+  }
+  if (!wanted.length) return [];
+  const getImages = (from as unknown as { getImages: (o: object) => Promise<NodeJS.ReadableStream> }).getImages.bind(from);
+  const res = (await to.loadImage(await getImages({ names: wanted }))) as NodeJS.ReadableStream;
+  await readProgress(res); // rejects on the engine's first error
+  return wanted;
+}

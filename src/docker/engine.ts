@@ -12,6 +12,7 @@ import { dirname, join, resolve, sep } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { configDir, labDir } from '../paths.js';
 import { withTimeout } from '../retry.js';
+import { sshAgent } from './ssh.js';
 
 export interface TlsFiles {
   ca: string;
@@ -78,16 +79,21 @@ export interface HostRecord {
   source: string;
   /** 127.0.0.1 ports of the lab's nodes (their TLS engines) */
   ports: number[];
+  /**
+   * Set when the lab runs on an engine that is not this machine's (a classroom's other machine):
+   * the address its node ports are published on, as this machine reaches it
+   */
+  away?: { address: string };
 }
 
 function hostRecordFile(lab: string): string {
   return join(labDir(lab), 'host.json');
 }
 
-export function rememberHost(lab: string, ep: Endpoint, ports: number[]): void {
+export function rememberHost(lab: string, ep: Endpoint, ports: number[], away?: HostRecord['away']): void {
   const file = hostRecordFile(lab);
   mkdirSync(labDir(lab), { recursive: true });
-  const rec: HostRecord = { host: ep.host, tls: ep.tls, source: ep.source, ports: [...new Set(ports)].sort((a, b) => a - b) };
+  const rec: HostRecord = { host: ep.host, tls: ep.tls, source: ep.source, ports: [...new Set(ports)].sort((a, b) => a - b), ...(away ? { away } : {}) };
   // written whole or not at all: a reader never sees half a file
   writeFileSync(`${file}.tmp`, JSON.stringify(rec, null, 2) + '\n', { mode: 0o600 });
   renameSync(`${file}.tmp`, file);
@@ -95,6 +101,16 @@ export function rememberHost(lab: string, ep: Endpoint, ports: number[]): void {
 
 export function forgetHost(lab: string): void {
   rmSync(hostRecordFile(lab), { force: true });
+}
+
+/** What `lab up` remembered of the engine that runs `lab`, if anything. */
+export function readHostRecord(lab: string): HostRecord | undefined {
+  try {
+    const rec = JSON.parse(readFileSync(hostRecordFile(lab), 'utf8')) as HostRecord;
+    return typeof rec.host === 'string' && Array.isArray(rec.ports) ? rec : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 function readHostRecords(): Map<string, HostRecord> {
@@ -208,13 +224,9 @@ export function clientFor(ep: Endpoint): Docker {
   if (url.startsWith('npipe://')) return client({ socketPath: url.slice('npipe://'.length) });
   const u = new URL(url);
   if (u.protocol === 'ssh:') {
-    return client({
-      protocol: 'ssh',
-      host: u.hostname,
-      port: u.port ? Number(u.port) : 22,
-      username: u.username || undefined,
-      sshOptions: { agent: process.env.SSH_AUTH_SOCK },
-    } as Docker.DockerOptions);
+    // the system ssh client, as the docker CLI does: the user's ~/.ssh/config, keys, agent and
+    // known_hosts all apply (docker-modem's built-in ssh used the agent only, checked no host key)
+    return client({ protocol: 'http', host: u.hostname, agent: sshAgent(url) } as Docker.DockerOptions);
   }
   if (u.protocol === 'tcp:' || u.protocol === 'http:' || u.protocol === 'https:') {
     const port = u.port ? Number(u.port) : ep.tls ? 2376 : 2375;
@@ -244,6 +256,17 @@ export function engineError(ep: Endpoint, err: unknown): UserError {
       ExitCode.engine,
     );
   }
+  if (ep.host.startsWith('ssh://')) {
+    // ssh's own reason (refused key, unknown host key, no route...) and the check a user can run
+    const reason = err instanceof Error && err.message ? err.message.split('\n')[0] : code || 'no answer';
+    const u = new URL(ep.host);
+    const login = `ssh ${u.port ? `-p ${u.port} ` : ''}${u.username ? `${decodeURIComponent(u.username)}@` : ''}${u.hostname}`;
+    return new UserError(
+      `no Docker engine answers over ssh at ${ep.source === ep.host ? ep.host : where}: ${reason}`,
+      `check that \`${login} docker version\` works from this shell without a prompt (key in ssh-agent or ~/.ssh, host key in ~/.ssh/known_hosts)`,
+      ExitCode.engine,
+    );
+  }
   const fix =
     ep.source === 'DOCKER_HOST'
       ? 'start that engine, or unset DOCKER_HOST to use the local one'
@@ -253,10 +276,20 @@ export function engineError(ep: Endpoint, err: unknown): UserError {
 }
 
 /** Pings with a time limit; resolves to the engine or throws a UserError. */
+/**
+ * How long to wait for an engine's first answer. Over ssh that is a login (up to ssh's own
+ * ConnectTimeout, then the key exchange and `docker system dial-stdio` on the machine): under
+ * load, or on a slow network, more than a socket's few seconds (3 s called a loaded machine
+ * "unreachable" in test 44). Later requests reuse the connection.
+ */
+export function answerWithin(ep: Endpoint, ms: number): number {
+  return ep.host.startsWith('ssh://') ? Math.max(ms, 12_000) : ms;
+}
+
 export async function connect(ep: Endpoint, timeoutMs = 8000): Promise<Engine> {
   const docker = clientFor(ep);
   try {
-    await withTimeout(docker.ping(), timeoutMs, 'timed out');
+    await withTimeout(docker.ping(), answerWithin(ep, timeoutMs), 'timed out');
   } catch (err) {
     throw engineError(ep, err);
   }

@@ -120,19 +120,22 @@ export async function buildBase(docker: Docker, entry: CatalogEntry, hash: strin
     }
   }
 
+  // offline and without root (or debootstrap) there is one way left: images made elsewhere
+  const offline = 'or, offline: `devcoin-workshop images load FILE` with a file that `devcoin-workshop images save FILE` wrote on a machine that has the images';
+  const noPull = opts.noPull ? 'was not pulled (--no-pull)' : `cannot be pulled (no registry answers)`;
   const debootstrap = findProgram('debootstrap', opts.searchPath);
-  if (!debootstrap) {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
     throw new UserError(
-      `cannot make the base image: ${recipe.pull ?? 'a Debian image'} cannot be pulled and debootstrap is not installed`,
-      'install it with `apt-get install debootstrap` (as root), then run setup again',
+      `cannot make the base image ${recipe.image}: ${recipe.pull ?? 'a Debian image'} ${noPull}, and making it with debootstrap needs root`,
+      `run \`sudo devcoin-workshop setup\` once${debootstrap ? '' : ' (after `sudo apt-get install debootstrap`)'}, ${offline}`,
       ExitCode.failed,
     );
   }
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+  if (!debootstrap) {
     throw new UserError(
-      'cannot make the base image: debootstrap needs root',
-      'run `sudo devcoin-workshop setup` once (later runs reuse the image)',
-      ExitCode.engine,
+      `cannot make the base image ${recipe.image}: ${recipe.pull ?? 'a Debian image'} ${noPull}, and debootstrap is not installed`,
+      `install it with \`apt-get install debootstrap\`, then run setup again, ${offline}`,
+      ExitCode.failed,
     );
   }
   const mirror = detectMirror(opts.mirror);

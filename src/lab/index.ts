@@ -2,25 +2,40 @@
 // CLI, the classroom, the bench, the chapters) imports this file and nothing else of src/lab:
 // which provider runs a lab (engines in containers, or connected machines) stays behind it.
 import { UserError } from '../errors.js';
+import { connect, hostEngine, type Endpoint } from '../docker/engine.js';
+import { engineMemory, type EngineMemory } from '../docker/memory.js';
+import { IMAGES } from '../images/catalog.js';
 import { findDindLab, labDown as dindDown, labUp } from './dind/provision.js';
 import { checkClientTls } from './dind/certs.js';
 import { RemoteLab } from './remote/provider.js';
 import { connectLab, disconnectLab } from './remote/connect.js';
-import { isRemoteLab } from './remote/spec.js';
+import { isRemoteLab, parseEndpoint } from './remote/spec.js';
 import type { Lab } from './types.js';
-import { hostEngine } from '../docker/engine.js';
 import { LABELS } from '../labels.js';
 
 export type { Lab, LabNode, CatchUpTouch, Terminal } from './types.js';
 export { ALL_TOUCHES } from './types.js';
 export type { UpOptions, UpResult } from './dind/provision.js';
+export type { Endpoint } from '../docker/engine.js';
+export type { EngineMemory } from '../docker/memory.js';
 export { withLabLock } from './lock.js';
 export { webUrl, webUrlOf, type WebPort } from './web.js';
 export { labUp, connectLab };
+/** An engine as people give it (a docker context, ssh://user@host, tcp://host:2376 with TLS files). */
+export { parseEndpoint as engineEndpoint };
 
 /** Connected to existing machines (`lab connect`), as opposed to the built-in lab. */
 export function isConnected(name: string): boolean {
   return isRemoteLab(name);
+}
+
+/**
+ * How much memory the machine of an engine (default: this machine's) has, and how much is free:
+ * what a classroom places labs by.
+ */
+export async function engineMemoryOf(endpoint?: Endpoint): Promise<EngineMemory> {
+  const engine = endpoint ? await connect(endpoint) : await hostEngine();
+  return engineMemory(engine.docker, IMAGES.busybox);
 }
 
 /** Whether a built-in lab of that name has nodes on the host engine. */
@@ -49,11 +64,12 @@ export async function labDown(name: string): Promise<{ containers: number; volum
 }
 
 /**
- * The built-in labs on this machine's engine with a container (node, hub) that carries `label`
- * (`KEY` or `KEY=VALUE`): a classroom finds its labs by the label it gave them (labUp's `labels`).
+ * The built-in labs on an engine (default: this machine's) with a container (node, hub) that
+ * carries `label` (`KEY` or `KEY=VALUE`): a classroom finds its labs by the label it gave them
+ * (labUp's `labels`), on each engine it put labs on.
  */
-export async function labsLabelled(label: string): Promise<string[]> {
-  const { docker } = await hostEngine();
+export async function labsLabelled(label: string, engine?: Endpoint): Promise<string[]> {
+  const { docker } = engine ? await connect(engine) : await hostEngine();
   const cs = await docker.listContainers({ all: true, filters: { label: [label, LABELS.lab] } });
   return [...new Set(cs.map((c) => c.Labels[LABELS.lab]).filter(Boolean))].sort();
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type Docker from 'dockerode';
 import { existsSync } from 'node:fs';
 import { buildBase, findProgram, TempDir } from '../../src/images/base.js';
@@ -15,6 +15,24 @@ describe('base image without a registry', () => {
     expect(err).toBeInstanceOf(UserError);
     expect((err as UserError).message).toMatch(/debootstrap is not installed/);
     expect((err as UserError).hint).toMatch(/apt-get install debootstrap/);
+    expect((err as UserError).hint).toMatch(/offline: `devcoin-workshop images load FILE`/);
+  });
+
+  it('without root says so first, and names sudo setup and `images load` as the ways out', async () => {
+    const uid = vi.spyOn(process, 'getuid').mockReturnValue(1000);
+    try {
+      for (const searchPath of ['/nonexistent', '/usr/sbin:/usr/bin:/sbin:/bin']) {
+        const err = (await buildBase(noEngine, base, 'hash', { noPull: true, searchPath }).catch((e: unknown) => e)) as UserError;
+        expect(err).toBeInstanceOf(UserError);
+        expect(err.message).toBe('cannot make the base image devcoin/base:trixie: debian:trixie-slim was not pulled (--no-pull), and making it with debootstrap needs root');
+        expect(err.hint).toMatch(/^run `sudo devcoin-workshop setup` once/);
+        expect(err.hint).toMatch(/offline: `devcoin-workshop images load FILE` with a file that `devcoin-workshop images save FILE` wrote/);
+        // where debootstrap is missing too, the sudo line says to install it
+        expect(err.hint!.includes('sudo apt-get install debootstrap')).toBe(findProgram('debootstrap', searchPath) === undefined);
+      }
+    } finally {
+      uid.mockRestore();
+    }
   });
 
   it('finds programs only where it is told to look', () => {

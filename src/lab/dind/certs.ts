@@ -5,6 +5,7 @@ import { execa } from 'execa';
 import { chmodSync, existsSync, mkdirSync, rmSync, writeFileSync, copyFileSync, readFileSync } from 'node:fs';
 import { X509Certificate, createPrivateKey } from 'node:crypto';
 import { dirname, join } from 'node:path';
+import { isIP } from 'node:net';
 import { labDir } from '../../paths.js';
 import { UserError } from '../../errors.js';
 import type { TlsFiles } from '../../docker/engine.js';
@@ -74,7 +75,8 @@ async function signed(dir: string, name: string, cn: string, ext: string, caDir:
  * each node (name + lab address + localhost). Existing ones are kept, so nodes that are
  * already running keep trusting the same CA.
  */
-export async function ensureCerts(lab: string, nodes: { name: string; address: string }[]): Promise<void> {
+export async function ensureCerts(lab: string, nodes: { name: string; address: string }[], alsoReachedAt: string[] = []): Promise<void> {
+  const extra = alsoReachedAt.map((a) => (isIP(a) ? `IP:${a}` : `DNS:${a}`)).map((x) => `,${x}`).join('');
   const root = certsDir(lab);
   mkdirSync(root, { recursive: true, mode: 0o700 });
   if (!existsSync(join(root, 'ca.pem'))) {
@@ -100,7 +102,7 @@ export async function ensureCerts(lab: string, nodes: { name: string; address: s
       dir,
       'server',
       n.name,
-      `subjectAltName=DNS:${n.name},DNS:localhost,IP:${n.address},IP:127.0.0.1\nextendedKeyUsage=serverAuth\n`,
+      `subjectAltName=DNS:${n.name},DNS:localhost,IP:${n.address},IP:127.0.0.1${extra}\nextendedKeyUsage=serverAuth\n`,
       root,
     );
     copyFileSync(join(root, 'ca.pem'), join(dir, 'ca.pem'));

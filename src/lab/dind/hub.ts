@@ -61,8 +61,16 @@ export interface SeedResult {
 }
 
 /** Pushes what the hub lacks or holds in an older version; skips what is current. */
-export async function seedHub(docker: Docker, port: number, progress: (t: string) => void = () => {}): Promise<SeedResult> {
+/**
+ * `askHub`: compare manifests with the hub first (it answers on this machine's 127.0.0.1). On
+ * another engine the seeder is on that machine's loopback, out of reach from here: every name is
+ * pushed (layers the shared storage holds are not sent again), the first push retried while the
+ * seeder starts.
+ */
+export async function seedHub(docker: Docker, port: number, progress: (t: string) => void = () => {}, opts: { askHub?: boolean } = {}): Promise<SeedResult> {
+  const askHub = opts.askHub ?? true;
   const result: SeedResult = { pushed: [], current: [], missing: [] };
+  let first = true;
   for (const [image, names] of HUB_CONTENT) {
     const id = await imageId(docker, image);
     if (!id) {
@@ -70,12 +78,17 @@ export async function seedHub(docker: Docker, port: number, progress: (t: string
       continue;
     }
     for (const name of names) {
-      if ((await hubImageId(port, name)) === id) {
+      if (askHub && (await hubImageId(port, name)) === id) {
         result.current.push(name);
         continue;
       }
       progress(`pushing ${name}`);
-      await pushAs(docker, image, `127.0.0.1:${port}/${name}`);
+      if (first && !askHub) {
+        let last: unknown;
+        const pushed = await until(() => pushAs(docker, image, `127.0.0.1:${port}/${name}`).then(() => true, (err) => ((last = err), false)), 30_000, 1000);
+        if (!pushed) throw last;
+      } else await pushAs(docker, image, `127.0.0.1:${port}/${name}`);
+      first = false;
       result.pushed.push(name);
     }
   }

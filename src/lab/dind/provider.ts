@@ -15,6 +15,30 @@ import { WEB_PORT_LABELS, WEB_PORTS, containerName, type WebPort } from '../name
 
 const nodeNumber = (name: string) => Number(name.replace(/^node/, ''));
 
+/**
+ * Where a lab's node ports are reached from this machine. On the host engine: 127.0.0.1, the
+ * ports chosen at `lab up` and kept in labels. On another engine (a classroom's second machine):
+ * that machine's address, the ports the engine chose, read from the container each time.
+ */
+export interface Reach {
+  address: string;
+  portsFromEngine: boolean;
+}
+export const ON_THIS_MACHINE: Reach = { address: '127.0.0.1', portsFromEngine: false };
+
+/** The host ports of a node container: its TLS engine and its web ports. */
+export function nodePorts(c: Docker.ContainerInfo, reach: Reach): { tls?: number; web: Partial<Record<WebPort, number>> } {
+  if (!reach.portsFromEngine) {
+    const web: Partial<Record<WebPort, number>> = {};
+    for (const p of WEB_PORTS) if (c.Labels[WEB_PORT_LABELS[p]]) web[p] = Number(c.Labels[WEB_PORT_LABELS[p]]);
+    return { tls: Number(c.Labels[LABELS.port]) || undefined, web };
+  }
+  const published = (inner: number) => (c.Ports ?? []).find((x) => x.PrivatePort === inner && x.PublicPort)?.PublicPort;
+  const web: Partial<Record<WebPort, number>> = {};
+  for (const p of WEB_PORTS) if (published(p)) web[p] = published(p);
+  return { tls: published(2376), web };
+}
+
 /** The 127.0.0.1 URLs of a node's web ports, from its container's labels. */
 export function webUrls(labels: Record<string, string>): Partial<Record<WebPort, string>> {
   const urls: Partial<Record<WebPort, string>> = {};
@@ -33,6 +57,7 @@ export class DindLab implements Lab {
   constructor(
     readonly name: string,
     readonly host: Engine,
+    readonly reach: Reach = ON_THIS_MACHINE,
   ) {}
 
   private async nodeContainers(): Promise<Docker.ContainerInfo[]> {
@@ -46,9 +71,21 @@ export class DindLab implements Lab {
       plannedRole: c.Labels[LABELS.role] === 'manager' ? 'manager' : 'worker',
       address: c.Labels[LABELS.address],
       state: c.State,
-      port: Number(c.Labels[LABELS.port]),
-      web: webUrls(c.Labels),
+      ...this.portsAndUrls(c),
     }));
+  }
+
+  private portsAndUrls(c: Docker.ContainerInfo): Pick<LabNode, 'port' | 'web'> {
+    const ports = nodePorts(c, this.reach);
+    const web: LabNode['web'] = {};
+    for (const p of WEB_PORTS) if (ports.web[p]) web[p] = `http://${this.reach.address}:${ports.web[p]}/`;
+    return { port: ports.tls, web };
+  }
+
+  private tlsEndpoint(c: Docker.ContainerInfo): string {
+    const port = nodePorts(c, this.reach).tls;
+    if (!port) throw new UserError(`${c.Labels[LABELS.node]} of lab ${this.name} publishes no engine port (is it stopped?)`, `start it: devcoin-workshop${this.labFlag()} lab start ${c.Labels[LABELS.node]}`);
+    return `tcp://${this.reach.address}:${port}`;
   }
 
   /** The node's container, or a one-line error naming the nodes there are. */
@@ -83,7 +120,7 @@ export class DindLab implements Lab {
 
   async engine(node: string): Promise<Docker> {
     const c = await this.container(node);
-    const host = `tcp://127.0.0.1:${c.Labels[LABELS.port]}`;
+    const host = this.tlsEndpoint(c);
     // one client per endpoint: its keep-alive connections spare a TLS handshake per call
     let d = this.clients.get(host);
     if (!d) {
@@ -100,10 +137,10 @@ export class DindLab implements Lab {
     return openTty(this.host.docker, c.Id, ['sh', '-c', 'cd /workshop 2>/dev/null; command -v bash >/dev/null && exec bash || exec sh'], size);
   }
 
-  /** The node's TLS endpoint on 127.0.0.1, with this lab's client certificates. */
+  /** The node's TLS endpoint (127.0.0.1 on the host engine), with this lab's client certificates. */
   async dockerEnv(node: string): Promise<Record<string, string>> {
     const c = await this.container(node);
-    return { DOCKER_HOST: `tcp://127.0.0.1:${c.Labels[LABELS.port]}`, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(clientTls(this.name).ca) };
+    return { DOCKER_HOST: this.tlsEndpoint(c), DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(clientTls(this.name).ca) };
   }
 
   /** Every engine of the built-in lab is the lab's own: a catch-up removes nothing of anybody else's. */

@@ -2,7 +2,11 @@
 // containers on the host engine, on one labelled bridge network with static addresses, TLS on
 // 2376 published on 127.0.0.1 only, and a hub. Driving a lab that exists is provider.ts.
 import type Docker from 'dockerode';
-import { hostEngine, forgetHost, rememberHost, type Engine } from '../../docker/engine.js';
+import { connect, hostEngine, forgetHost, readHostRecord, rememberHost, type Endpoint, type Engine } from '../../docker/engine.js';
+import { copyImages } from '../../docker/archive.js';
+import { execa } from 'execa';
+import { isIP } from 'node:net';
+import { basename, dirname } from 'node:path';
 import { createDindContainer, dindHostConfig } from '../../docker/dind.js';
 import { imageExists } from '../../docker/build.js';
 import { containersWith, ensureVolume, freePort, networksWith, removeLabelled, usedSubnets } from '../../docker/containers.js';
@@ -15,8 +19,8 @@ import {
   LAB_VERSION, WEB_PORT_LABELS, WEB_PORTS, chooseSubnet, containerName, hubAddress, labLabels, networkName, planNodes, prefixOf,
   volumeName, type PlannedNode, type WebPort,
 } from '../names.js';
-import { seedHub, waitForHub, type SeedResult } from './hub.js';
-import { DindLab, hostPorts, startContainer, waitForEngine } from './provider.js';
+import { HUB_CONTENT, seedHub, waitForHub, type SeedResult } from './hub.js';
+import { DindLab, ON_THIS_MACHINE, hostPorts, startContainer, waitForEngine, type Reach } from './provider.js';
 
 export interface UpOptions {
   managers: number;
@@ -24,7 +28,34 @@ export interface UpOptions {
   progress?: (text: string) => void;
   /** more labels on everything this lab creates (a classroom marks its labs so) */
   labels?: Record<string, string>;
+  /**
+   * Another engine to run the lab on (a classroom spread over several machines); default: this
+   * machine's. There nothing is bind-mounted from this machine: the stack sources go into a
+   * volume and each node's certificates into its container, the images are copied where
+   * missing, and the node ports are published on that machine's address.
+   */
+  engine?: Endpoint;
 }
+
+/** How the lab's parts reach what lives on this machine: bind mounts here, copies on another engine. */
+interface Placement {
+  away: boolean;
+  reach: Reach;
+  /** the address node ports are published on, on the engine's machine ('' = all) */
+  bindIp: string;
+}
+
+function placementOf(engine?: Endpoint): Placement {
+  if (!engine) return { away: false, reach: ON_THIS_MACHINE, bindIp: '127.0.0.1' };
+  const url = new URL(engine.host.replace(/^ssh:/, 'http:').replace(/^tcp:/, 'http:'));
+  const address = url.hostname.replace(/^\[|\]$/g, '');
+  if (!address || engine.host.startsWith('unix:')) throw new UserError(`${engine.source}: a lab on another engine needs a tcp:// or ssh:// address`, 'give the engine as tcp://HOST:2376 (with TLS) or ssh://user@HOST, or a docker context of that kind');
+  // publish on the address this machine reaches; a name (ssh://user@box) may mean several
+  return { away: true, reach: { address, portsFromEngine: true }, bindIp: isIP(address) ? address : '' };
+}
+
+/** Everything a lab's engine must hold: the node and registry images, and what the hub serves. */
+const LAB_IMAGES = [...new Set([IMAGES.node, IMAGES.registry, ...HUB_CONTENT.map(([image]) => image)])];
 
 export interface UpResult {
   created: string[];
@@ -40,15 +71,20 @@ export interface UpResult {
  * would otherwise both pick the same free subnet, and the second create fail on the overlap.
  */
 let networkTurn: Promise<unknown> = Promise.resolve();
-function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string>): Promise<string> {
-  const mine = networkTurn.then(() => createNetworkOnce(docker, lab, extra));
+function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string>, shape: string): Promise<{ subnet: string; shape?: string }> {
+  const mine = networkTurn.then(() => createNetworkOnce(docker, lab, extra, shape));
   networkTurn = mine.catch(() => {});
   return mine;
 }
 
-async function createNetworkOnce(docker: Docker, lab: string, extra: Record<string, string>): Promise<string> {
+/**
+ * The lab's network, made first, carrying the shape the lab was asked for ("3+2"), so a `lab up`
+ * killed before its nodes exist is finished in that shape by the next one. Returns its subnet and
+ * the shape it remembers.
+ */
+async function createNetworkOnce(docker: Docker, lab: string, extra: Record<string, string>, shape: string): Promise<{ subnet: string; shape?: string }> {
   const existing = await networksWith(docker, { [LABELS.lab]: lab, [LABELS.kind]: 'network' });
-  if (existing.length) return existing[0].IPAM?.Config?.[0]?.Subnet ?? '';
+  if (existing.length) return { subnet: existing[0].IPAM?.Config?.[0]?.Subnet ?? '', shape: existing[0].Labels?.[LABELS.shape] };
   const subnet = chooseSubnet(await usedSubnets(docker));
   const prefix = prefixOf(subnet);
   try {
@@ -57,7 +93,7 @@ async function createNetworkOnce(docker: Docker, lab: string, extra: Record<stri
       Driver: 'bridge',
       CheckDuplicate: true,
       IPAM: { Driver: 'default', Config: [{ Subnet: subnet, Gateway: `${prefix}.1` }] },
-      Labels: { ...extra, ...labLabels(lab, { [LABELS.kind]: 'network' }) },
+      Labels: { ...extra, ...labLabels(lab, { [LABELS.kind]: 'network', [LABELS.shape]: shape }) },
     });
   } catch (err) {
     if ((err as { statusCode?: number }).statusCode === 409) {
@@ -68,7 +104,7 @@ async function createNetworkOnce(docker: Docker, lab: string, extra: Record<stri
     }
     throw err;
   }
-  return subnet;
+  return { subnet, shape };
 }
 
 async function createAndStart(
@@ -78,6 +114,7 @@ async function createAndStart(
   spec: Docker.ContainerCreateOptions,
   ports: number[] = [],
   extra: Record<string, string> = {},
+  beforeStart?: (c: Docker.Container) => Promise<void>,
 ): Promise<string> {
   const name = containerName(lab, part);
   let c: Docker.Container;
@@ -89,18 +126,20 @@ async function createAndStart(
     }
     throw err;
   }
+  await beforeStart?.(c);
   await startContainer(docker, c.id, ports);
   return c.id;
 }
 
-export function nodeSpec(lab: string, n: PlannedNode, port: number, web: Record<WebPort, number>): Docker.ContainerCreateOptions {
+export function nodeSpec(lab: string, n: PlannedNode, port: number, web: Record<WebPort, number>, place: Placement = placementOf()): Docker.ContainerCreateOptions {
   const net = networkName(lab);
   return {
     Image: IMAGES.node,
     Hostname: n.name,
     Labels: labLabels(lab, {
-      [LABELS.kind]: 'node', [LABELS.node]: n.name, [LABELS.role]: n.role, [LABELS.address]: n.address, [LABELS.port]: String(port),
-      ...Object.fromEntries(WEB_PORTS.map((p) => [WEB_PORT_LABELS[p], String(web[p])])),
+      [LABELS.kind]: 'node', [LABELS.node]: n.name, [LABELS.role]: n.role, [LABELS.address]: n.address,
+      // on another engine the engine picks the host ports (read from the container, never labels)
+      ...(place.away ? {} : { [LABELS.port]: String(port), ...Object.fromEntries(WEB_PORTS.map((p) => [WEB_PORT_LABELS[p], String(web[p])])) }),
     }),
     // the node image's entrypoint execs dockerd with these arguments
     Cmd: [
@@ -114,12 +153,15 @@ export function nodeSpec(lab: string, n: PlannedNode, port: number, web: Record<
     ExposedPorts: { '2376/tcp': {}, ...Object.fromEntries(WEB_PORTS.map((p) => [`${p}/tcp`, {}])) },
     HostConfig: {
       ...dindHostConfig(),
-      Binds: [`${stackDir}:/workshop:ro`, `${nodeCertDir(lab, n.name)}:/certs:ro`, `${volumeName(lab, n.name)}:/var/lib/docker`],
+      Binds: place.away
+        ? [`${volumeName(lab, 'workshop')}:/workshop:ro`, `${volumeName(lab, n.name)}:/var/lib/docker`]
+        : [`${stackDir}:/workshop:ro`, `${nodeCertDir(lab, n.name)}:/certs:ro`, `${volumeName(lab, n.name)}:/var/lib/docker`],
       // the engine's TLS port, and the web ports the node's own engine publishes (compose, host-mode
-      // services): on 127.0.0.1 only, the way in where container addresses are not routed
+      // services): on 127.0.0.1 only, the way in where container addresses are not routed (on
+      // another engine: on the address this machine reaches it by, ports chosen by that engine)
       PortBindings: {
-        '2376/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }],
-        ...Object.fromEntries(WEB_PORTS.map((p) => [`${p}/tcp`, [{ HostIp: '127.0.0.1', HostPort: String(web[p]) }]])),
+        '2376/tcp': [{ HostIp: place.bindIp, HostPort: place.away ? '' : String(port) }],
+        ...Object.fromEntries(WEB_PORTS.map((p) => [`${p}/tcp`, [{ HostIp: place.bindIp, HostPort: place.away ? '' : String(web[p]) }]])),
       },
       NetworkMode: net,
     },
@@ -164,16 +206,52 @@ function hubSpec(lab: string, address: string): Docker.ContainerCreateOptions {
  * The seeder: a writable registry on the hub's storage, published on 127.0.0.1 for the host's
  * pushes and on no lab network, so no node can reach it. It runs only while `lab up` seeds.
  */
-function seederSpec(lab: string, port: number): Docker.ContainerCreateOptions {
+function seederSpec(lab: string, port: number, away = false): Docker.ContainerCreateOptions {
   return {
     Image: IMAGES.registry,
-    Labels: labLabels(lab, { [LABELS.kind]: 'hub-seeder', [LABELS.port]: String(port) }),
+    Labels: labLabels(lab, { [LABELS.kind]: 'hub-seeder', ...(away ? {} : { [LABELS.port]: String(port) }) }),
     ExposedPorts: { '5000/tcp': {} },
     HostConfig: {
       Binds: [`${HUB_CACHE}:/var/lib/registry`],
-      PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: String(port) }] },
+      // on the engine's own loopback: its pushes reach it, nothing else does
+      PortBindings: { '5000/tcp': [{ HostIp: '127.0.0.1', HostPort: away ? '' : String(port) }] },
     },
   };
+}
+
+/** Copies folder `dir` into `path` of a container that exists (started or not), streamed as a tar. */
+async function putFolder(c: Docker.Container, dir: string, path: string, rename?: string): Promise<void> {
+  const args = rename ? ['-C', dirname(dir), `--transform=s,^${basename(dir)},${rename},`, '-c', basename(dir)] : ['-C', dir, '--exclude=node_modules', '-c', '.'];
+  const tar = execa('tar', args);
+  await c.putArchive(tar.stdout!, { path });
+  await tar;
+}
+
+/**
+ * On another engine, the stack sources the nodes mount read-only at /workshop: a volume of the
+ * lab's, filled once from this machine's stack/ (on this machine it is a bind mount).
+ */
+async function ensureWorkshopVolume(docker: Docker, lab: string, labels: Record<string, string>): Promise<void> {
+  const name = volumeName(lab, 'workshop');
+  if (await docker.getVolume(name).inspect().then(() => true, () => false)) return;
+  await ensureVolume(docker, name, { ...labels, [LABELS.kind]: 'workshop' });
+  const filler = await docker.createContainer({ Image: IMAGES.busybox, Cmd: ['true'], Labels: labLabels(lab, { [LABELS.kind]: 'filler' }), HostConfig: { Binds: [`${name}:/workshop`] } });
+  try {
+    await putFolder(filler, stackDir, '/workshop');
+  } catch (err) {
+    await docker.getVolume(name).remove().catch(() => {}); // half a copy is no copy: the next lab up fills it again
+    throw err;
+  } finally {
+    await filler.remove({ force: true }).catch(() => {});
+  }
+}
+
+/** The host port an engine chose for a container's `inner` port. */
+async function publishedPort(docker: Docker, id: string, inner: string): Promise<number> {
+  const info = await docker.getContainer(id).inspect();
+  const port = Number(info.NetworkSettings.Ports?.[inner]?.[0]?.HostPort);
+  if (!port) throw new Error(`the engine published no port for ${inner} of ${info.Name}`);
+  return port;
 }
 
 /** Refuses a lab whose parts were made by another version of this tool. */
@@ -187,36 +265,20 @@ function checkVersion(cs: Docker.ContainerInfo[], lab: string): void {
   }
 }
 
-/** Brings the lab up, creating or starting only what is missing or stopped. */
-export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLab; result: UpResult }> {
-  const progress = opts.progress ?? (() => {});
-  const host = await hostEngine();
-  const docker = host.docker;
-  for (const image of [IMAGES.node, IMAGES.registry]) {
-    if (!(await imageExists(docker, image))) {
-      throw new UserError(`image ${image} is not built`, 'run `devcoin-workshop setup` first');
-    }
-  }
-  const all = await containersWith(docker, { [LABELS.lab]: lab });
-  checkVersion(all, lab);
-
-  progress('network');
-  const extra = opts.labels ?? {};
-  const subnet = await ensureNetwork(docker, lab, extra);
-  const prefix = prefixOf(subnet);
-  const existingNodes = all.filter((c) => c.Labels[LABELS.kind] === 'node');
-  // an existing lab keeps its shape; --managers/--workers only shape a new one
-  const plan = existingNodes.length
-    ? existingNodes.map((c) => ({ name: c.Labels[LABELS.node], role: c.Labels[LABELS.role] as PlannedNode['role'], address: c.Labels[LABELS.address] }))
-    : planNodes(prefix, opts.managers, opts.workers);
-
-  progress('certificates');
-  await ensureCerts(lab, plan);
-
-  const result: UpResult = { created: [], started: [], unchanged: [], seed: { pushed: [], current: [], missing: [] }, network: networkName(lab), subnet };
-  const labels = { ...extra, ...labLabels(lab) };
-
-  // the hub first: nodes use it as their mirror
+/**
+ * The hub (the nodes' registry mirror) and its seeding, which runs while the nodes start (their
+ * engines do not pull yet) and is awaited at the end of `lab up`.
+ */
+async function startHub(
+  docker: Docker,
+  lab: string,
+  all: Docker.ContainerInfo[],
+  prefix: string,
+  place: Placement,
+  extra: Record<string, string>,
+  result: UpResult,
+  progress: (text: string) => void,
+): Promise<Promise<SeedResult>> {
   progress('hub');
   await ensureHubCache(docker);
   const hub = all.find((c) => c.Labels[LABELS.kind] === 'hub');
@@ -228,32 +290,50 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
     result.started.push('hub');
   } else result.unchanged.push('hub');
 
-  // seeding needs only the seeder: it runs while the nodes start (their engines do not pull yet)
   const seeder = all.find((c) => c.Labels[LABELS.kind] === 'hub-seeder');
   let seedPort: number;
   let seederId: string;
   if (!seeder) {
-    seedPort = await freePort();
-    seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort), [seedPort], extra);
+    seedPort = place.away ? 0 : await freePort();
+    seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort, place.away), place.away ? [] : [seedPort], extra);
   } else {
-    seedPort = Number(seeder.Labels[LABELS.port]);
+    seedPort = Number(seeder.Labels[LABELS.port] ?? 0);
     seederId = seeder.Id;
-    if (seeder.State !== 'running') await startContainer(docker, seeder.Id, [seedPort]);
+    if (seeder.State !== 'running') await startContainer(docker, seeder.Id, seedPort ? [seedPort] : []);
   }
-  const seeding = waitForHub(seedPort)
-    .then(() => seedHub(docker, seedPort, progress))
+  if (place.away) seedPort = await publishedPort(docker, seederId, '5000/tcp');
+  // on another engine the seeder is on that machine's loopback: its pushes are checked by retrying,
+  // not by asking it from here
+  const seeding = (place.away ? Promise.resolve() : waitForHub(seedPort))
+    .then(() => seedHub(docker, seedPort, progress, { askHub: !place.away }))
     .finally(() => docker.getContainer(seederId).stop({ t: 2 }).catch(() => {}));
-  seeding.catch(() => {}); // awaited below; never an unhandled rejection meanwhile
+  seeding.catch(() => {}); // awaited by the caller; never an unhandled rejection meanwhile
+  return seeding;
+}
 
+/** Creates the nodes that are missing and starts the stopped ones. */
+async function ensureNodes(
+  docker: Docker,
+  lab: string,
+  plan: PlannedNode[],
+  existingNodes: Docker.ContainerInfo[],
+  place: Placement,
+  labels: Record<string, string>,
+  extra: Record<string, string>,
+  result: UpResult,
+  progress: (text: string) => void,
+): Promise<void> {
   progress(`nodes (${plan.map((n) => n.name).join(', ')})`);
   await Promise.all(
     plan.map(async (n) => {
       const c = existingNodes.find((x) => x.Labels[LABELS.node] === n.name);
       if (!c) {
-        const port = await freePort();
-        const web = { 80: await freePort(), 8080: await freePort() };
+        const port = place.away ? 0 : await freePort();
+        const web = place.away ? { 80: 0, 8080: 0 } : { 80: await freePort(), 8080: await freePort() };
         await ensureVolume(docker, volumeName(lab, n.name), { ...labels, [LABELS.kind]: 'node', [LABELS.node]: n.name });
-        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web), [port, web[80], web[8080]], extra);
+        // on another engine the node's certificates are copied into it (nothing is bind-mounted from here)
+        const certs = place.away ? (ct: Docker.Container) => putFolder(ct, nodeCertDir(lab, n.name), '/', 'certs') : undefined;
+        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web, place), place.away ? [] : [port, web[80], web[8080]], extra, certs);
         result.created.push(n.name);
       } else if (c.State !== 'running') {
         await startContainer(docker, c.Id, hostPorts(c.Labels));
@@ -261,12 +341,64 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
       } else result.unchanged.push(n.name);
     }),
   );
+}
 
-  const labObj = new DindLab(lab, host);
+/** Brings the lab up, creating or starting only what is missing or stopped. */
+export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLab; result: UpResult }> {
+  const progress = opts.progress ?? (() => {});
+  // a lab already on another engine is brought up there again (a repair keeps its place)
+  const rec = readHostRecord(lab);
+  const engineEp = opts.engine ?? (rec?.away ? { host: rec.host, tls: rec.tls, source: rec.source } : undefined);
+  const place = placementOf(engineEp);
+  const host = place.away ? await connect(engineEp!) : await hostEngine();
+  const docker = host.docker;
+  if (place.away) {
+    // the images come from this machine's engine: the classroom's other machines need no internet
+    progress(`images for ${engineEp!.source}`);
+    const copied = await copyImages((await hostEngine()).docker, docker, LAB_IMAGES);
+    if (copied.length) progress(`copied ${copied.length} images to ${engineEp!.source}`);
+  }
+  for (const image of [IMAGES.node, IMAGES.registry]) {
+    if (!(await imageExists(docker, image))) {
+      throw new UserError(`image ${image} is not built`, 'run `devcoin-workshop setup` first');
+    }
+  }
+  const all = await containersWith(docker, { [LABELS.lab]: lab });
+  checkVersion(all, lab);
+
+  progress('network');
+  const extra = opts.labels ?? {};
+  const net = await ensureNetwork(docker, lab, extra, `${opts.managers}+${opts.workers}`);
+  const subnet = net.subnet;
+  const prefix = prefixOf(subnet);
+  const existingNodes = all.filter((c) => c.Labels[LABELS.kind] === 'node');
+  // an existing lab keeps its shape (its nodes', or the one its network remembers from a lab up
+  // cut short); --managers/--workers only shape a new one
+  const [managers, workers] = (net.shape?.match(/^(\d+)\+(\d+)$/)?.slice(1).map(Number) ?? [opts.managers, opts.workers]) as [number, number];
+  const plan = existingNodes.length
+    ? existingNodes.map((c) => ({ name: c.Labels[LABELS.node], role: c.Labels[LABELS.role] as PlannedNode['role'], address: c.Labels[LABELS.address] }))
+    : planNodes(prefix, managers, workers);
+
+  progress('certificates');
+  // a node on another machine is reached by that machine's address: its certificate names it
+  await ensureCerts(lab, plan, place.away ? [place.reach.address] : []);
+
+  const result: UpResult = { created: [], started: [], unchanged: [], seed: { pushed: [], current: [], missing: [] }, network: networkName(lab), subnet };
+  const labels = { ...extra, ...labLabels(lab) };
+  if (place.away) {
+    progress('stack sources');
+    await ensureWorkshopVolume(docker, lab, labels);
+  }
+
+  const seeding = await startHub(docker, lab, all, prefix, place, extra, result, progress);
+  await ensureNodes(docker, lab, plan, existingNodes, place, labels, extra, result, progress);
+
+  const labObj = new DindLab(lab, host, place.reach);
   progress('waiting for the engines (TLS)');
   const cs = await containersWith(docker, { [LABELS.lab]: lab, [LABELS.kind]: 'node' });
-  // a shell pointed at a node (lab env) still finds this engine as the lab's host
-  rememberHost(lab, host.endpoint, cs.map((c) => Number(c.Labels[LABELS.port])));
+  // a shell pointed at a node (lab env) still finds this engine as the lab's host; a lab on
+  // another engine is found there again
+  rememberHost(lab, host.endpoint, place.away ? [] : cs.map((c) => Number(c.Labels[LABELS.port])), place.away ? { address: place.reach.address } : undefined);
   await Promise.all(cs.map((c) => waitForEngine(labObj, c.Labels[LABELS.node], c.Id)));
 
   progress('seeding the hub');
@@ -274,20 +406,27 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   return { lab: labObj, result };
 }
 
+/** The engine that runs `lab` and how its nodes are reached: the one `lab up` remembered, or this machine's. */
+async function engineOf(lab: string): Promise<{ engine: Engine; reach: Reach }> {
+  const rec = readHostRecord(lab);
+  if (rec?.away) return { engine: await connect({ host: rec.host, tls: rec.tls, source: rec.source }), reach: { address: rec.away.address, portsFromEngine: true } };
+  return { engine: await hostEngine(), reach: ON_THIS_MACHINE };
+}
+
 /** Removes exactly what carries this lab's label, and its certificates. */
 export async function labDown(lab: string): Promise<{ containers: number; volumes: number; networks: number }> {
-  const host = await hostEngine();
-  const removed = await removeLabelled(host.docker, { [LABELS.lab]: lab });
+  const { engine } = await engineOf(lab);
+  const removed = await removeLabelled(engine.docker, { [LABELS.lab]: lab });
   removeCerts(lab);
   forgetHost(lab);
   return removed;
 }
 
 /** The lab if its nodes exist, else undefined. */
-export async function findDindLab(lab: string, host?: Engine): Promise<DindLab | undefined> {
-  const engine = host ?? (await hostEngine());
+export async function findDindLab(lab: string): Promise<DindLab | undefined> {
+  const { engine, reach } = await engineOf(lab);
   const cs = await containersWith(engine.docker, { [LABELS.lab]: lab, [LABELS.kind]: 'node' });
   if (!cs.length) return undefined;
   checkVersion(cs, lab);
-  return new DindLab(lab, engine);
+  return new DindLab(lab, engine, reach);
 }

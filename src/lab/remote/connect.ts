@@ -5,7 +5,7 @@
 // engine socket: a chapter's command runs there exactly as in a shell on the machine.
 import { execa } from 'execa';
 import type Docker from 'dockerode';
-import { clientFor, connect, hostEngine, type TlsFiles } from '../../docker/engine.js';
+import { answerWithin, clientFor, connect, hostEngine, type TlsFiles } from '../../docker/engine.js';
 import { execIn } from '../../docker/exec.js';
 import { imageExists, tryPull } from '../../docker/build.js';
 import { IMAGES } from '../../images/catalog.js';
@@ -84,11 +84,15 @@ export async function connectLab(
   if (!wanted.length) throw new UserError('no machines given', 'e.g. devcoin-workshop lab connect node1=ssh://me@host1 node2=ssh://me@host2 ...', ExitCode.usage);
   const managers = opts.managers ?? Math.min(3, wanted.length);
   const previous = isRemoteLab(lab) ? readSpec(lab) : undefined;
+  wanted.sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4)));
+  // every machine answers before anything is made on any of them: a refused key on node4 must
+  // not leave shell containers behind on node1..node3 with no connection file to remove them
+  progress(`connecting to ${wanted.length} machine(s)`);
+  const engines = await Promise.all(wanted.map((w) => connect(parseEndpoint(w.endpoint, opts.tls))));
   const nodes: RemoteNode[] = [];
-  for (const [i, w] of wanted.sort((a, b) => Number(a.name.slice(4)) - Number(b.name.slice(4))).entries()) {
-    const endpoint = parseEndpoint(w.endpoint, opts.tls);
-    progress(`${w.name}: connecting to ${endpoint.source}`);
-    const { docker } = await connect(endpoint);
+  for (const [i, w] of wanted.entries()) {
+    const { docker, endpoint } = engines[i];
+    progress(`${w.name}: connected to ${endpoint.source}`);
     // an existing connection of this lab keeps its first inventory: what the lab made since is its own
     const before = previous?.nodes.find((n) => n.name === w.name && n.endpoint.host === endpoint.host)?.before ?? (await takeInventory(docker));
     const shell = await ensureShell(lab, docker, progress, w.name);
@@ -107,7 +111,7 @@ export async function disconnectLab(lab: string): Promise<{ containers: number; 
     try {
       const docker = clientFor(n.endpoint);
       const c = docker.getContainer(shellName(lab));
-      const info = await withTimeout(c.inspect(), 5000);
+      const info = await withTimeout(c.inspect(), answerWithin(n.endpoint, 5000));
       if (info.Config.Labels?.[LABELS.lab] === lab) {
         await c.remove({ force: true });
         containers++;

@@ -2,7 +2,7 @@
 // existing engine; commands and terminals run in the shell container `lab connect` left there.
 import type Docker from 'dockerode';
 import { dirname } from 'node:path';
-import { clientFor, type Endpoint } from '../../docker/engine.js';
+import { answerWithin, clientFor, type Endpoint } from '../../docker/engine.js';
 import { execIn, openTty, type ExecOptions, type ExecResult } from '../../docker/exec.js';
 import { ExitCode, UserError } from '../../errors.js';
 import { withTimeout } from '../../retry.js';
@@ -41,7 +41,7 @@ export class RemoteLab implements Lab {
       this.spec.nodes.map(async (n) => {
         let state = 'running';
         try {
-          await withTimeout((await this.engine(n.name)).ping(), 3000);
+          await withTimeout((await this.engine(n.name)).ping(), answerWithin(n.endpoint, 3000));
         } catch {
           state = 'unreachable';
         }
@@ -56,9 +56,11 @@ export class RemoteLab implements Lab {
     const n = this.node(node);
     const docker = await this.engine(node);
     try {
-      await withTimeout(docker.ping(), 5000);
-    } catch {
-      throw new UserError(`${node} does not answer at ${n.endpoint.source}`, 'check that the machine and its Docker engine are up');
+      await withTimeout(docker.ping(), answerWithin(n.endpoint, 5000));
+    } catch (err) {
+      // over ssh, ssh's own reason (a refused key, a changed host key) says what to fix
+      const why = (err as { code?: string }).code === 'ESSH' ? `: ${(err as Error).message}` : '';
+      throw new UserError(`${node} does not answer at ${n.endpoint.source}${why}`, 'check that the machine and its Docker engine are up');
     }
     return docker;
   }

@@ -2,12 +2,22 @@
 import type { Command } from 'commander';
 import { action, type Context } from '../../context.js';
 import { ExitCode, UserError } from '../../../errors.js';
-import { isConnected, labUp, withLabLock } from '../../../lab/index.js';
+import { engineEndpoint, isConnected, labUp, withLabLock } from '../../../lab/index.js';
 import { formSwarm } from '../../../swarm/index.js';
 import { task } from '../../../events.js';
 import { count } from '../../parse.js';
 
-async function run(ctx: Context, opts: { managers: string; workers: string; swarm?: boolean }): Promise<void> {
+interface UpFlags {
+  managers: string;
+  workers: string;
+  swarm?: boolean;
+  engine?: string;
+  tlscacert?: string;
+  tlscert?: string;
+  tlskey?: string;
+}
+
+async function run(ctx: Context, opts: UpFlags): Promise<void> {
   if (isConnected(ctx.lab)) {
     throw new UserError(`lab ${ctx.lab} is connected to existing machines`, `use it as it is, or \`devcoin-workshop --lab ${ctx.lab} lab down\` to disconnect first`);
   }
@@ -17,8 +27,11 @@ async function run(ctx: Context, opts: { managers: string; workers: string; swar
   if (managers % 2 === 0) {
     ctx.out.warn(`${managers} managers tolerate no more failures than ${managers - 1}: a quorum needs ${managers / 2 + 1} of ${managers}; an odd number is better`);
   }
+  const given = [opts.tlscacert, opts.tlscert, opts.tlskey].filter(Boolean).length;
+  if (given !== 0 && given !== 3) throw new UserError('TLS needs all three of --tlscacert, --tlscert and --tlskey', 'give all three, or none for ssh:// and contexts', ExitCode.usage);
+  const engine = opts.engine ? engineEndpoint(opts.engine, given ? { ca: opts.tlscacert!, cert: opts.tlscert!, key: opts.tlskey! } : undefined) : undefined;
   const { lab, result } = await withLabLock(ctx.lab, 'lab up', () =>
-    task(ctx.face, `lab ${ctx.lab} up`, (update) => labUp(ctx.lab, { managers, workers, progress: update })),
+    task(ctx.face, `lab ${ctx.lab} up`, (update) => labUp(ctx.lab, { managers, workers, progress: update, engine })),
   );
   if (opts.swarm) await task(ctx.face, 'swarm', (update) => formSwarm(lab, update));
   const changed = result.created.length + result.started.length + result.seed.pushed.length;
@@ -40,5 +53,9 @@ export function registerLabUp(lab: Command): void {
     .option('--managers <n>', 'nodes planned as managers (a new lab only)', '3')
     .option('--workers <n>', 'nodes planned as workers (a new lab only)', '2')
     .option('--swarm', 'also form the swarm (what chapter 2 teaches), for catching up')
+    .option('--engine <endpoint>', "run the lab on another machine's engine (a docker context, ssh://user@host or tcp://host:2376); the images are copied there")
+    .option('--tlscacert <file>', 'CA of a tcp:// engine')
+    .option('--tlscert <file>', 'client certificate for a tcp:// engine')
+    .option('--tlskey <file>', 'client key for a tcp:// engine')
     .action(action(run));
 }
