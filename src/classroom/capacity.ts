@@ -59,14 +59,15 @@ export interface Capacity {
   cores: number;
 }
 
-export function capacity(opts: { existingLabs: number; availableMiB: number; cores?: number; cost?: LabCost }): Capacity {
+/** `availableMiB`: this machine's, or one per engine the labs go to (each keeps its own reserve). */
+export function capacity(opts: { existingLabs: number; availableMiB: number | number[]; cores?: number; cost?: LabCost }): Capacity {
   const cost = opts.cost ?? labCost();
   const cores = opts.cores ?? cpus().length;
-  const free = Math.max(0, opts.availableMiB - RESERVE_MIB);
+  const frees = Array.isArray(opts.availableMiB) ? opts.availableMiB : [opts.availableMiB];
   return {
-    memoryFits: opts.existingLabs + Math.floor(free / cost.labMiB),
+    memoryFits: opts.existingLabs + frees.reduce((n, f) => n + Math.floor(Math.max(0, f - RESERVE_MIB) / cost.labMiB), 0),
     cpuHolds: Math.max(1, Math.floor((cores * CPU_SHARE) / cost.labCpuCores)),
-    availableMiB: opts.availableMiB,
+    availableMiB: frees.reduce((a, b) => a + b, 0),
     cost,
     cores,
   };

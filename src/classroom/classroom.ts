@@ -6,11 +6,11 @@ import { join } from 'node:path';
 import { ExitCode, UserError, errorMessage } from '../errors.js';
 import { task, type Face } from '../events.js';
 import { LABELS } from '../labels.js';
-import { builtInLabExists, labDown, labsLabelled, withLabLock } from '../lab/index.js';
+import { builtInLabExists, engineMemoryOf, labDown, labsLabelled, withLabLock } from '../lab/index.js';
 import { progressOf, reset } from '../workshop/index.js';
-import { availableMiB, capacity, type Capacity } from './capacity.js';
-import { placeLabs } from './engines.js';
-import { newRoster, readRoster, removeRoster, rosterFile, writeRoster, type Roster } from './roster.js';
+import { availableMiB, capacity, labCost, type Capacity } from './capacity.js';
+import { endpointOf, placeLabs, type TlsFiles } from './engines.js';
+import { LOCAL_ENGINE, newRoster, readRoster, removeRoster, rosterFile, writeRoster, type Roster } from './roster.js';
 import type { RadarOptions } from './radar.js';
 import { ClassroomServer, labHealth, webRoot } from './server.js';
 import { bringUp } from './jobs.js';
@@ -29,7 +29,10 @@ export interface ServeOptions {
 
 export interface UpOptions extends ServeOptions {
   students: number;
+  /** engine names as parseEngine returned them (`local` for this machine's); none: all here */
   engines: string[];
+  /** TLS files of the tcp:// engines */
+  tls?: TlsFiles;
 }
 
 export interface Urls {
@@ -74,20 +77,22 @@ function bindNotes(bind: string): string[] {
   return bind === '0.0.0.0' || bind === '::' ? [`serving the local network on every address of this machine: anyone in the room can reach it, and only a URL's token lets them in`] : [];
 }
 
-/** The capacity check: refuses above what memory holds, says so above what the cores hold. */
+/**
+ * The capacity check: refuses above what memory holds (saying how many fit), says so above what
+ * this machine's cores run well (labs on other engines: their cores are not known here).
+ */
 export function checkCapacity(n: number, cap: Capacity, engines: string[]): string[] {
-  // TODO(#13, lead): once labs go to their --engine, count each engine's memory instead of this machine's
-  const pending = engines.length ? [`--engine: each lab's engine is recorded (${engines.length} given), but every lab still runs on this machine's engine: labs on other engines are not built yet`] : [];
   const per = `~${Math.round(cap.cost.labMiB)} MiB and ~${cap.cost.labCpuCores.toFixed(2)} cores per lab at the secrets chapter`;
+  const where = engines.length ? `the memory of its ${engines.length} engine(s)` : "this machine's memory";
   if (n > cap.memoryFits) {
     throw new UserError(
-      `${n} student labs do not fit in this machine's memory: ${(cap.availableMiB / 1024).toFixed(1)} GiB free, ${per}: at most ${cap.memoryFits} fit`,
+      `${n} student labs do not fit in ${where}: ${(cap.availableMiB / 1024).toFixed(1)} GiB free, ${per}: at most ${cap.memoryFits} fit`,
       `use --students ${Math.max(1, cap.memoryFits)}, or spread the labs over more machines with --engine`,
       ExitCode.usage,
     );
   }
-  if (n > cap.cpuHolds) return [...pending, `capacity: this machine runs ${cap.cpuHolds} lab(s) well at the secrets chapter (${per}, ${cap.cores} cores); ${n} will be slow`];
-  return pending;
+  if (!engines.length && n > cap.cpuHolds) return [`capacity: this machine runs ${cap.cpuHolds} lab(s) well at the secrets chapter (${per}, ${cap.cores} cores); ${n} will be slow`];
+  return [];
 }
 
 /** `classroom up`: labs for N students, then the server; the same URLs as before when the roster exists. */
@@ -102,18 +107,32 @@ export async function classroomUp(opts: UpOptions): Promise<Running> {
     throw new UserError(`a classroom of ${roster.students.length} students is here already`, `start it again with \`devcoin-workshop classroom serve\`, or remove it with \`classroom down\` first`, ExitCode.usage);
   }
   const existing = roster ? (await Promise.all(roster.students.map((s) => builtInLabExists(s.lab).catch(() => false)))).filter(Boolean).length : 0;
-  const cap = capacity({ existingLabs: existing, availableMiB: availableMiB() ?? 0 });
-  const notes = [...bindNotes(bind), ...checkCapacity(n, cap, opts.engines)];
-  // TODO(#13, lead): place by free memory per engine (placeLabs takes it) once the lab door can ask an engine
-  if (!roster) roster = newRoster(n, { bind, port, engines: placeLabs(n, opts.engines) });
+  // the engines: as given, or as the roster placed its labs (all here: none named)
+  const placed = roster ? [...new Set(roster.students.map((s) => s.engine))] : opts.engines;
+  const engines = placed.length === 1 && placed[0] === LOCAL_ENGINE ? [] : placed;
+  const tls = roster?.tls ?? opts.tls;
+  // each engine's free memory, read on its machine: what the labs are placed by and checked against
+  const free = new Map<string, number>();
+  for (const e of engines) {
+    try {
+      free.set(e, (await engineMemoryOf(endpointOf(e, tls))).availableBytes);
+    } catch (err) {
+      throw new UserError(`engine ${e} does not answer: ${errorMessage(err).split('\n')[0]}`, 'check that it runs and that this machine reaches it, or leave it out', ExitCode.engine);
+    }
+  }
+  const cost = labCost();
+  const cap = capacity({ existingLabs: existing, availableMiB: engines.length ? [...free.values()].map((b) => b / 2 ** 20) : (availableMiB() ?? 0), cost });
+  const notes = [...bindNotes(bind), ...checkCapacity(n, cap, engines)];
+  if (!roster) roster = newRoster(n, { bind, port, engines: placeLabs(n, engines, free, cost.labMiB * 2 ** 20), tls });
   const server = new ClassroomServer({ roster, log: opts.log, radar: opts.radar });
   // the port first: a port taken is one line before minutes of lab starts
   const actual = await server.listen(bind, port);
   try {
     // a lab of one of these names that another classroom (or a person) made is never taken over
-    const ours = new Set(await labsLabelled(`${LABELS.classroom}=${roster.id}`));
     for (const s of roster.students) {
-      if (!ours.has(s.lab) && (await labsLabelled(`${LABELS.lab}=${s.lab}`)).length) {
+      const ep = endpointOf(s.engine, roster.tls);
+      const ours = await labsLabelled(`${LABELS.classroom}=${roster.id}`, ep);
+      if (!ours.includes(s.lab) && (await labsLabelled(`${LABELS.lab}=${s.lab}`, ep)).length) {
         throw new UserError(`a lab named ${s.lab} is already on this engine and is not this classroom's`, `remove it with \`devcoin-workshop --lab ${s.lab} lab down\` (from the config dir that made it), then run classroom up again`);
       }
     }
@@ -209,9 +228,21 @@ export async function classroomDown(face: Face): Promise<{ labs: string[]; other
     const others = await labsLabelled(LABELS.classroom).catch(() => []);
     return { labs: [], others };
   }
-  // exactly the labs that carry this classroom's label: a lab of the same name made by anyone else stays
-  const labs = await labsLabelled(`${LABELS.classroom}=${roster.id}`);
-  for (const lab of labs) await withLabLock(lab, 'classroom down', () => task(face, `lab ${lab} down`, () => labDown(lab)));
+  // exactly the labs that carry this classroom's label, on each of its engines: a lab of the same
+  // name made by anyone else stays; an engine that does not answer is named, the others done
+  const labs: string[] = [];
+  const unreachable: string[] = [];
+  for (const e of [...new Set(roster.students.map((s) => s.engine))]) {
+    try {
+      labs.push(...(await labsLabelled(`${LABELS.classroom}=${roster.id}`, endpointOf(e, roster.tls))));
+    } catch (err) {
+      unreachable.push(`${e} (${errorMessage(err).split('\n')[0]})`);
+    }
+  }
+  for (const lab of labs.sort()) await withLabLock(lab, 'classroom down', () => task(face, `lab ${lab} down`, () => labDown(lab)));
+  if (unreachable.length) {
+    throw new UserError(`removed ${labs.length} lab(s); these engines do not answer, their labs are still there: ${unreachable.join('; ')}`, 'start them (or reach them again) and run classroom down again');
+  }
   // the students' progress: a new classroom starts at chapter 1
   for (const s of roster.students) await reset(s.lab, { lab: false }, face);
   removeRoster();

@@ -1,11 +1,12 @@
 // `--engine ENDPOINT` (repeatable): the Docker engines a classroom's labs are spread over, given
-// as `lab connect` takes machines: a docker context name, ssh://user@host[:port], or
-// tcp://host:port (TLS from the docker CLI's usual files). This checks the syntax, and places the
-// labs. The labs on another engine are the lab door's part (issue #13, built by the lead): until
-// then the classroom records each lab's engine in the roster and shows it, and labUp runs every
-// lab on this machine's engine (see the TODO in classroom.ts).
+// as `lab connect` takes machines: a docker context name, ssh://user@host[:port], tcp://host:port
+// (with --tlscacert/--tlscert/--tlskey), or `local` for this machine's engine. This checks what
+// people typed, turns a name into the lab door's Endpoint, and places the labs by free memory.
 import { ExitCode, UserError } from '../errors.js';
+import { engineEndpoint, type Endpoint } from '../lab/index.js';
 import { LOCAL_ENGINE, type EngineName } from './roster.js';
+
+export type TlsFiles = NonNullable<Endpoint['tls']>;
 
 const SSH = /^ssh:\/\/(?:[A-Za-z0-9._-]+@)?[A-Za-z0-9.-]+(?::\d{1,5})?$/;
 const TCP = /^tcp:\/\/[A-Za-z0-9.-]+:\d{1,5}$/;
@@ -13,12 +14,13 @@ const UNIX = /^unix:\/\/\/[^\s]+$/;
 const CONTEXT = /^[A-Za-z0-9][A-Za-z0-9_.+-]*$/;
 
 /** One `--engine` value, checked: one line and exit 2 when it is none of the forms. */
-export function parseEngine(text: string): EngineName {
+export function parseEngine(text: string, tls?: TlsFiles): EngineName {
   const t = text.trim();
-  if (SSH.test(t) || UNIX.test(t) || CONTEXT.test(t)) return t;
-  if (TCP.test(t)) {
-    const port = Number(t.split(':').pop());
-    if (port >= 1 && port <= 65535) return t;
+  if (t === LOCAL_ENGINE) return t;
+  const ok = SSH.test(t) || UNIX.test(t) || CONTEXT.test(t) || (TCP.test(t) && Number(t.split(':').pop()) >= 1 && Number(t.split(':').pop()) <= 65535);
+  if (ok) {
+    endpointOf(t, tls); // a context that does not exist is one line too
+    return t;
   }
   throw new UserError(`"${text}" is not an engine`, 'give a docker context name, ssh://user@host or tcp://host:2376 (repeat --engine for each engine)', ExitCode.usage);
 }
@@ -37,4 +39,10 @@ export function placeLabs(n: number, engines: EngineName[], free?: Map<EngineNam
     left.set(best, left.get(best)! - perLabBytes);
     return best;
   });
+}
+
+/** The lab door's Endpoint of an engine of the roster; undefined for this machine's engine. */
+export function endpointOf(name: EngineName, tls?: TlsFiles): Endpoint | undefined {
+  if (name === LOCAL_ENGINE) return undefined;
+  return engineEndpoint(name, name.startsWith('tcp://') ? tls : undefined);
 }

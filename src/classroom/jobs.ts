@@ -8,6 +8,7 @@ import type { CheckOutcome, Face } from '../events.js';
 import { LABELS } from '../labels.js';
 import { labUp, withLabLock } from '../lab/index.js';
 import { goto, progressOf, verify } from '../workshop/index.js';
+import { endpointOf } from './engines.js';
 import { updateStudent, type PendingJob, type Roster, type Student } from './roster.js';
 
 export interface JobHooks {
@@ -25,10 +26,9 @@ export interface JobHooks {
  * classroom's. Returns whether nodes had to be made anew (their state is then chapter 1's).
  */
 export async function bringUp(roster: Roster, s: Student, progress?: (t: string) => void): Promise<{ madeNodes: boolean }> {
-  // TODO(#13, lead): a lab on another engine. s.engine is the engine the roster placed this lab on
-  // (LOCAL_ENGINE or an --engine endpoint); pass it to labUp once the lab door takes one, e.g.
-  // labUp(s.lab, { ..., engine: s.engine }). Until then every lab runs on this machine's engine.
-  const { result } = await labUp(s.lab, { managers: 3, workers: 2, progress, labels: { [LABELS.classroom]: roster.id } });
+  // on the engine the roster placed it on (a repair finds it there again)
+  const engine = endpointOf(s.engine, roster.tls);
+  const { result } = await labUp(s.lab, { managers: 3, workers: 2, progress, labels: { [LABELS.classroom]: roster.id }, engine });
   return { madeNodes: result.created.some((p) => p.startsWith('node')) };
 }
 

@@ -47,6 +47,8 @@ export interface Roster {
   bind: string;
   port: number;
   students: Student[];
+  /** TLS files (paths) for the tcp:// engines of --engine */
+  tls?: { ca: string; cert: string; key: string };
 }
 
 export const rosterDir = () => join(configDir(), 'classroom');
@@ -56,8 +58,9 @@ export const studentName = (i: number) => `student-${String(i).padStart(2, '0')}
 export const labName = (i: number) => `class-${String(i).padStart(2, '0')}`;
 
 /** A new roster of `n` students, each with a token and a lab; engines from `placeEngines`. */
-export function newRoster(n: number, opts: { bind: string; port: number; engines?: EngineName[] }): Roster {
+export function newRoster(n: number, opts: { bind: string; port: number; engines?: EngineName[]; tls?: Roster['tls'] }): Roster {
   return {
+    tls: opts.tls,
     version: 1,
     id: randomBytes(6).toString('hex'),
     createdAt: Date.now(),

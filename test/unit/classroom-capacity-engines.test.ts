@@ -10,7 +10,9 @@ import { UserError } from '../../src/errors.js';
 
 describe('--engine', () => {
   it('takes contexts, ssh:// and tcp://host:port, and refuses the rest in one line (exit 2)', () => {
-    for (const ok of ['ssh://me@10.0.0.5', 'ssh://box:2222', 'tcp://10.0.0.6:2376', 'unix:///var/run/docker.sock', 'room-2']) expect(parseEngine(ok)).toBe(ok);
+    for (const ok of ['local', 'ssh://me@10.0.0.5', 'ssh://box:2222', 'tcp://10.0.0.6:2376', 'unix:///var/run/docker.sock']) expect(parseEngine(ok)).toBe(ok);
+    // a context name must be a context the docker CLI knows
+    expect(() => parseEngine('no-such-context-here')).toThrow(/no docker context named "no-such-context-here"/);
     for (const bad of ['tcp://10.0.0.6', 'tcp://h:99999', 'http://x', 'ssh://', '', 'a b']) {
       let err: unknown;
       try {
@@ -20,7 +22,7 @@ describe('--engine', () => {
       }
       expect(err, bad).toBeInstanceOf(UserError);
       expect((err as UserError).exitCode).toBe(2);
-      expect((err as UserError).message).toMatch(/is not an engine/);
+      expect((err as UserError).message).toMatch(/is not an engine|no docker context/);
     }
   });
 
@@ -42,6 +44,10 @@ describe('capacity', () => {
     expect(c.cpuHolds).toBe(3); // 2 cores * 0.9 / 0.5
     expect(capacity({ existingLabs: 2, availableMiB: RESERVE_MIB + 1500, cores: 2, cost }).memoryFits).toBe(3);
     expect(capacity({ existingLabs: 0, availableMiB: 100, cores: 2, cost }).memoryFits).toBe(0);
+    // several engines: each keeps its own reserve
+    const two = capacity({ existingLabs: 0, availableMiB: [RESERVE_MIB + 2500, RESERVE_MIB + 1200, 500], cores: 2, cost });
+    expect(two.memoryFits).toBe(3);
+    expect(two.availableMiB).toBe(2 * RESERVE_MIB + 4200);
   });
 
   it('refuses above memory, saying how many fit; warns above the cores; says nothing below', () => {
@@ -57,9 +63,9 @@ describe('capacity', () => {
     expect(err?.message).toMatch(/6 student labs do not fit in this machine's memory: .* at most 5 fit/);
     expect(err?.hint).toMatch(/--students 5/);
     expect(err?.exitCode).toBe(2);
-    // --engine is recorded, but the labs still run here: this machine's memory still decides
-    expect(checkCapacity(2, c, ['ssh://a'])[0]).toMatch(/each lab's engine is recorded \(1 given\), but every lab still runs on this machine's engine/);
-    expect(() => checkCapacity(6, c, ['ssh://a'])).toThrow(/at most 5 fit/);
+    // labs on engines: their memory decides; their cores are not known here, so no CPU note
+    expect(checkCapacity(4, c, ['ssh://a'])).toEqual([]);
+    expect(() => checkCapacity(6, c, ['ssh://a'])).toThrow(/6 student labs do not fit in the memory of its 1 engine\(s\): .* at most 5 fit/);
   });
 
   it('takes the lab cost from the bench results when there is one, else the measured defaults', () => {
