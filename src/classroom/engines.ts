@@ -26,16 +26,18 @@ export function parseEngine(text: string, tls?: TlsFiles): EngineName {
 }
 
 /**
- * Which engine each of `n` labs goes to. Without --engine, all on this machine. With engines,
- * by free memory when it is known (most free first, each lab taking `perLabBytes` from its
- * engine), else in turn.
+ * Which engine each of `n` labs goes to. Without --engine, all on this machine. With engines, by
+ * free memory when it is known: each lab to the engine with room for the most labs (in whole
+ * labs of `perLabBytes`, after those already placed), the first given winning a tie (a reading of
+ * free memory moves by a few MiB between two engines of the same machine); else in turn.
  */
 export function placeLabs(n: number, engines: EngineName[], free?: Map<EngineName, number>, perLabBytes = 0): EngineName[] {
   if (!engines.length) return Array.from({ length: n }, () => LOCAL_ENGINE);
   if (!free || !perLabBytes) return Array.from({ length: n }, (_, i) => engines[i % engines.length]);
   const left = new Map(engines.map((e) => [e, free.get(e) ?? 0]));
+  const room = (e: EngineName) => Math.floor(left.get(e)! / perLabBytes);
   return Array.from({ length: n }, () => {
-    const best = [...left.entries()].sort((a, b) => b[1] - a[1])[0][0];
+    const best = engines.reduce((a, b) => (room(b) > room(a) ? b : a));
     left.set(best, left.get(best)! - perLabBytes);
     return best;
   });

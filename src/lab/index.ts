@@ -4,6 +4,7 @@
 import { UserError } from '../errors.js';
 import { connect, hostEngine, type Endpoint } from '../docker/engine.js';
 import { engineMemory, type EngineMemory } from '../docker/memory.js';
+import { copyImages } from '../docker/archive.js';
 import { IMAGES } from '../images/catalog.js';
 import { findDindLab, labDown as dindDown, labUp } from './dind/provision.js';
 import { checkClientTls } from './dind/certs.js';
@@ -35,6 +36,8 @@ export function isConnected(name: string): boolean {
  */
 export async function engineMemoryOf(endpoint?: Endpoint): Promise<EngineMemory> {
   const engine = endpoint ? await connect(endpoint) : await hostEngine();
+  // a new engine has none of the images yet (a lab up copies them): the 2 MB busybox goes first
+  if (endpoint) await copyImages((await hostEngine()).docker, engine.docker, [IMAGES.busybox]);
   return engineMemory(engine.docker, IMAGES.busybox);
 }
 

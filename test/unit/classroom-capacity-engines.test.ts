@@ -29,9 +29,11 @@ describe('--engine', () => {
   it('places labs here without engines, in turn without memory figures, by free memory with them', () => {
     expect(placeLabs(2, [])).toEqual(['local', 'local']);
     expect(placeLabs(3, ['a', 'b'])).toEqual(['a', 'b', 'a']);
-    const free = new Map([['a', 10_000], ['b', 3_000]]);
-    // a has room for several before b is the emptier one
+    const free = new Map([['a', 10_000], ['b', 5_000]]);
+    // room in whole labs: a 4, b 2; a tie goes to the first given
     expect(placeLabs(4, ['a', 'b'], free, 2_500)).toEqual(['a', 'a', 'a', 'b']);
+    // two engines of one machine read a few bytes apart: one lab each, in the order given
+    expect(placeLabs(2, ['local', 'tcp://x:2376'], new Map([['local', 10_000], ['tcp://x:2376', 10_003]]), 2_500)).toEqual(['local', 'tcp://x:2376']);
   });
 });
 

@@ -71,8 +71,8 @@ export interface UpResult {
  * would otherwise both pick the same free subnet, and the second create fail on the overlap.
  */
 let networkTurn: Promise<unknown> = Promise.resolve();
-function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string>, shape: string): Promise<{ subnet: string; shape?: string }> {
-  const mine = networkTurn.then(() => createNetworkOnce(docker, lab, extra, shape));
+function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string>, shape: string, avoid: string[] = []): Promise<{ subnet: string; shape?: string }> {
+  const mine = networkTurn.then(() => createNetworkOnce(docker, lab, extra, shape, avoid));
   networkTurn = mine.catch(() => {});
   return mine;
 }
@@ -82,10 +82,10 @@ function ensureNetwork(docker: Docker, lab: string, extra: Record<string, string
  * killed before its nodes exist is finished in that shape by the next one. Returns its subnet and
  * the shape it remembers.
  */
-async function createNetworkOnce(docker: Docker, lab: string, extra: Record<string, string>, shape: string): Promise<{ subnet: string; shape?: string }> {
+async function createNetworkOnce(docker: Docker, lab: string, extra: Record<string, string>, shape: string, avoid: string[]): Promise<{ subnet: string; shape?: string }> {
   const existing = await networksWith(docker, { [LABELS.lab]: lab, [LABELS.kind]: 'network' });
   if (existing.length) return { subnet: existing[0].IPAM?.Config?.[0]?.Subnet ?? '', shape: existing[0].Labels?.[LABELS.shape] };
-  const subnet = chooseSubnet(await usedSubnets(docker));
+  const subnet = chooseSubnet([...(await usedSubnets(docker)), ...avoid]);
   const prefix = prefixOf(subnet);
   try {
     await docker.createNetwork({
@@ -368,7 +368,11 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
 
   progress('network');
   const extra = opts.labels ?? {};
-  const net = await ensureNetwork(docker, lab, extra, `${opts.managers}+${opts.workers}`);
+  // on another engine, never the subnet this machine reaches that engine by: a bridge of the same
+  // subnet inside it takes the route back, and the engine stops answering (an engine that is
+  // itself a lab node, 10.213.1.11, made its lab 10.213.1.0/24 too)
+  const avoid = place.away ? [`${place.reach.address}/24`] : [];
+  const net = await ensureNetwork(docker, lab, extra, `${opts.managers}+${opts.workers}`, avoid);
   const subnet = net.subnet;
   const prefix = prefixOf(subnet);
   const existingNodes = all.filter((c) => c.Labels[LABELS.kind] === 'node');
