@@ -89,18 +89,36 @@ export async function connectLab(
   // not leave shell containers behind on node1..node3 with no connection file to remove them
   progress(`connecting to ${wanted.length} machine(s)`);
   const engines = await Promise.all(wanted.map((w) => connect(parseEndpoint(w.endpoint, opts.tls))));
-  const nodes: RemoteNode[] = [];
-  for (const [i, w] of wanted.entries()) {
-    const { docker, endpoint } = engines[i];
-    progress(`${w.name}: connected to ${endpoint.source}`);
-    // an existing connection of this lab keeps its first inventory: what the lab made since is its own
-    const before = previous?.nodes.find((n) => n.name === w.name && n.endpoint.host === endpoint.host)?.before ?? (await takeInventory(docker));
-    const shell = await ensureShell(lab, docker, progress, w.name);
-    const r = await execIn(docker, shell.id, ['sh', '-c', 'hostname -i | cut -d" " -f1']);
-    nodes.push({ name: w.name, role: i < managers ? 'manager' : 'worker', endpoint, address: r.stdout.trim() || new URL(endpoint.host.replace(/^ssh:/, 'http:')).hostname, before });
+  // the machines are prepared side by side (the shell image may have to be sent to each); if one
+  // fails, a first connection takes back what it made on the others
+  const results = await Promise.allSettled(
+    wanted.map(async (w, i): Promise<RemoteNode> => {
+      const { docker, endpoint } = engines[i];
+      progress(`${w.name}: connected to ${endpoint.source}`);
+      // an existing connection of this lab keeps its first inventory: what the lab made since is its own
+      const before = previous?.nodes.find((n) => n.name === w.name && n.endpoint.host === endpoint.host)?.before ?? (await takeInventory(docker));
+      const shell = await ensureShell(lab, docker, progress, w.name);
+      const r = await execIn(docker, shell.id, ['sh', '-c', 'hostname -i | cut -d" " -f1']);
+      return { name: w.name, role: i < managers ? 'manager' : 'worker', endpoint, address: r.stdout.trim() || new URL(endpoint.host.replace(/^ssh:/, 'http:')).hostname, before };
+    }),
+  );
+  const failed = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  if (failed) {
+    if (!previous) await Promise.all(engines.map(({ docker }) => removeShell(docker, lab)));
+    throw failed.reason;
   }
+  const nodes = results.map((r) => (r as PromiseFulfilledResult<RemoteNode>).value);
   writeSpec(lab, nodes);
   return nodes;
+}
+
+/** Removes this lab's shell container from a machine, if it is there and ours; true when it was. */
+async function removeShell(docker: Docker, lab: string, timeoutMs = 5000): Promise<boolean> {
+  const c = docker.getContainer(shellName(lab));
+  const info = await withTimeout(c.inspect(), timeoutMs).catch(() => undefined);
+  if (info?.Config.Labels?.[LABELS.lab] !== lab) return false;
+  await c.remove({ force: true });
+  return true;
 }
 
 /** Removes what `connect` made on each machine (its shell container) and the connection file. */
@@ -108,17 +126,8 @@ export async function disconnectLab(lab: string): Promise<{ containers: number; 
   const spec = readSpec(lab);
   let containers = 0;
   for (const n of spec.nodes) {
-    try {
-      const docker = clientFor(n.endpoint);
-      const c = docker.getContainer(shellName(lab));
-      const info = await withTimeout(c.inspect(), answerWithin(n.endpoint, 5000));
-      if (info.Config.Labels?.[LABELS.lab] === lab) {
-        await c.remove({ force: true });
-        containers++;
-      }
-    } catch {
-      /* a machine that is gone keeps nothing of ours we could remove */
-    }
+    // a machine that is gone keeps nothing of ours we could remove
+    if (await removeShell(clientFor(n.endpoint), lab, answerWithin(n.endpoint, 5000)).catch(() => false)) containers++;
   }
   removeSpec(lab);
   return { containers, volumes: 0, networks: 0 };
