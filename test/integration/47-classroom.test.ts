@@ -447,6 +447,19 @@ describe('classroom: the student and the radar in Chromium', () => {
     figures['dead engine noticed and repaired'] = why;
   });
 
+  it('student 1 asks for the hint, then next: chapter 3 on the page, the radar and the CLI', async () => {
+    await student1.bringToFront();
+    await student1.getByTestId('hint').click();
+    await expect.poll(() => student1.getByTestId('hint-text').textContent(), { timeout: 10_000 }).toMatch(/docker swarm init must run on node1/);
+    await student1.getByTestId('next').click();
+    await expect.poll(() => student1.getByTestId('chapter').getAttribute('data-slug'), { timeout: 45_000 }).toBe('services');
+    expect(await student1.getByTestId('message').textContent()).toBe('on to services');
+    expect(await student1.getByTestId('chapter-swarm').getAttribute('data-status')).toBe('done');
+    await radar.locator('[data-testid=radar-row][data-student=student-01][data-chapter=services]').waitFor({ timeout: 20_000 });
+    const cur = await cli(['--lab', 'class-01', '--json', 'current'], env);
+    expect(JSON.parse(String(cur.stdout)).chapter).toBe('services');
+  });
+
   it('no page made a request outside the server', () => {
     expect(requests.length).toBeGreaterThan(10);
     const outside = requests.filter((u) => !u.startsWith(origin + '/') && !u.startsWith('data:'));
@@ -460,7 +473,7 @@ describe('classroom: the student and the radar in Chromium', () => {
     expect(ls.exitCode, String(ls.stderr)).toBe(0);
     const rows = JSON.parse(String(ls.stdout)).students;
     expect(rows.map((r: { student: string; lab: string; engine: string; state: string; chapter: string }) => [r.student, r.lab, r.engine, r.state, r.chapter])).toEqual([
-      ['student-01', 'class-01', 'local', 'up', 'swarm'],
+      ['student-01', 'class-01', 'local', 'up', 'services'],
       ['student-02', 'class-02', engine2, 'up', 'services'],
     ]);
     expect(ls.stdout).not.toMatch(/[A-Za-z0-9_-]{43}/);
