@@ -245,7 +245,8 @@ describe('faults, counted after the fault', () => {
     await redis.stop();
     await sleep(1500);
     const t0 = Date.now();
-    expect(await m.stop(30_000), m.output()).toBe(0);
+    // exit 1: coins it found were not stored (a stop that did not finish the job, for Docker and Swarm to see)
+    expect(await m.stop(30_000), m.output()).toBe(1);
     const took = Date.now() - t0;
     redis = await startRedis(redis.port, redis.dir);
     const out = m.output();
