@@ -9,30 +9,30 @@ import { readMiners } from './stats.js';
 export interface ApiMetrics {
   registry: Registry;
   requests: Counter<'route' | 'code'>;
+  /** reads Redis for the gauges: call it before each scrape */
+  refresh(): Promise<void>;
 }
 
 export function apiMetrics(redis: Redis): ApiMetrics {
   const registry = new Registry();
   const registers = [registry];
   const requests = new Counter({ name: 'devcoin_api_requests_total', help: 'HTTP requests the api answered, by route and status code', labelNames: ['route', 'code'] as const, registers });
-  // read once per scrape for the three gauges together (each gauge's collect asks for it)
-  let reading: Promise<void> | undefined;
-  const read = () =>
-    (reading ??= (async () => {
-      try {
-        const [count, live] = await Promise.all([redis.get(KEY.coinCount), readMiners(redis)]);
-        coins.set(Number(count ?? 0));
-        miners.set(live.length);
-        up.set(1);
-      } catch {
-        // no number is better than a stale one: the series stop, redis_up says why
-        coins.reset();
-        miners.reset();
-        up.set(0);
-      }
-    })().finally(() => setImmediate(() => (reading = undefined))));
-  const up: Gauge = new Gauge({ name: 'devcoin_api_redis_up', help: '1 when Redis answered at the last scrape, 0 when not', registers, collect: read });
-  const coins: Gauge = new Gauge({ name: 'devcoin_coins_stored', help: 'coins stored in Redis (all miners)', registers, collect: read });
-  const miners: Gauge = new Gauge({ name: 'devcoin_miners_reporting', help: 'miners whose report in Redis is live', registers, collect: read });
-  return { registry, requests };
+  const up = new Gauge({ name: 'devcoin_api_redis_up', help: '1 when Redis answered at the last scrape, 0 when not', registers });
+  const coins = new Gauge({ name: 'devcoin_coins_stored', help: 'coins stored in Redis (all miners)', registers });
+  const miners = new Gauge({ name: 'devcoin_miners_reporting', help: 'miners whose report in Redis is live', registers });
+  // one read of Redis per scrape, before the registry is asked, sets all three together
+  const refresh = async () => {
+    try {
+      const [count, live] = await Promise.all([redis.get(KEY.coinCount), readMiners(redis)]);
+      coins.set(Number(count ?? 0));
+      miners.set(live.length);
+      up.set(1);
+    } catch {
+      // unknown, not a stale number nor a false 0: NaN, and redis_up says why
+      coins.set(NaN);
+      miners.set(NaN);
+      up.set(0);
+    }
+  };
+  return { registry, requests, refresh };
 }

@@ -93,6 +93,7 @@ export function createApi(redis: Redis, opts: ApiOptions = {}): Server {
         return problem ? json(res, 503, { status: 'unavailable', reason: problem }) : json(res, 200, { status: 'ok' });
       }
       case '/metrics': {
+        await metrics.refresh();
         const text = await metrics.registry.metrics();
         res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
         return void res.end(text);
