@@ -49,8 +49,8 @@ export const checks: ChapterModule['checks'] = [
         const down = mine.find((x) => x.health === 'down');
         if (down) errors.push(`${down.instance}: ${down.lastError ?? 'down'}`);
         if (!s.exists || expected === 0 || up !== expected || mine.length !== expected) ok = false;
-        // new targets are found within 5 s and scraped within 5 s more; tasks may be starting
-        converging ||= s.converging || mine.some((x) => x.health === 'unknown') || (s.exists && mine.length !== expected && up === mine.length);
+        // new targets are found within 5 s (DNS) and scraped within 5 s more; tasks may be starting
+        converging ||= s.converging || mine.some((x) => x.health === 'unknown') || (s.exists && mine.length !== s.running);
       }
       return { ok, detail: parts.join(', ') + (errors.length ? `; ${errors.join('; ')}` : ''), converging: !ok && converging };
     },
