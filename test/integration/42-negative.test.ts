@@ -66,6 +66,35 @@ const redisCtr = 'docker ps -q --filter label=com.docker.swarm.service.name=devc
 const minerUpdate = (state: string) =>
   on('node1', `for i in $(seq 150); do [ "$(docker service inspect devcoin_miner --format '{{.UpdateStatus.State}}')" = ${state} ] && [ "$(docker service ps devcoin_miner --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running')" = "$(docker service inspect devcoin_miner --format '{{.Spec.Mode.Replicated.Replicas}}')" ] && exit 0; sleep 1; done; docker service inspect devcoin_miner --format '{{json .UpdateStatus}}'; exit 1`);
 
+/**
+ * Samples the web UI's miner list (the api through the proxy, as the page gets it) until the
+ * returned function is called: the fewest miners seen, whether two versions were listed side by
+ * side (the sampling did see the update happen), and the reads that got no answer.
+ */
+function sampleMiners(): () => Promise<{ fewest: number; mixed: boolean; samples: number; unanswered: number }> {
+  let stop = false;
+  const seen = { fewest: Infinity, mixed: false, samples: 0, unanswered: 0 };
+  const done = (async () => {
+    while (!stop) {
+      const r = await lab.exec('node1', 'curl -fs --max-time 5 localhost/api/miners');
+      try {
+        const miners = JSON.parse(r.stdout) as { version?: string }[];
+        seen.samples++;
+        seen.fewest = Math.min(seen.fewest, miners.length);
+        if (new Set(miners.map((m) => m.version)).size > 1) seen.mixed = true;
+      } catch {
+        seen.unanswered++;
+      }
+      await new Promise((res) => setTimeout(res, 300));
+    }
+  })();
+  return async () => {
+    stop = true;
+    await done;
+    return seen;
+  };
+}
+
 /** The stack file of chapter 10 deployed as the chapter does (MINER_TAG=v2), or without a MINER_TAG. */
 const deployObserve = (tag = 'MINER_TAG=v2 ') => on('node1', `REGISTRY=node1:5000/ MINER_CONFIG_VERSION=v2 ${tag}docker stack deploy --detach=true -c /workshop/swarm/observe.dnsrr.yml devcoin >/dev/null`);
 
@@ -113,9 +142,16 @@ describe('verify rejects broken updates and observation (on the demo\'s end stat
     await on('node1', 'docker service rm canary >/dev/null');
   });
 
-  it('update and observe: the stack deployed without MINER_TAG takes the miners back to latest; then one miner only', async () => {
+  it('update and observe: the stack deployed without MINER_TAG takes the miners back to latest, never fewer than 2 in the web UI; then one miner only', async () => {
+    // chapter 9's promise of start-first, watched from outside while Swarm replaces the miners
+    const sampling = sampleMiners();
     await deployObserve('');
     await minerUpdate('completed');
+    const seen = await sampling();
+    console.log(`rolling update v2 -> latest: ${seen.samples} reads of the web UI's miners, fewest ${seen.fewest}, versions side by side: ${seen.mixed}, unanswered: ${seen.unanswered}`);
+    expect(seen.mixed, 'the sampling saw the update under way').toBe(true);
+    expect(seen.fewest).toBeGreaterThanOrEqual(2);
+    expect(seen.unanswered).toBe(0);
     for (const ch of ['update', 'observe']) await expectFails(ch, 'good-version', /MINER_TAG=v2/, /^miner tasks run node1:5000\/devcoin\/miner:latest \(2\)$/);
     await deployObserve();
     await minerUpdate('completed');
