@@ -43,6 +43,8 @@ export interface MinerReport {
   threads: number;
   difficulty: number;
   speedLimit: number | 'unlimited';
+  /** the miner's version (MINER_VERSION, set when its image is built) */
+  version: string;
   coins: number;
   pending: number;
   since: number;

@@ -32,6 +32,13 @@ const coinCount = async () => Number((await client.get(KEY.coinCount)) ?? 0);
 const hashTotal = async () => Number((await client.get(KEY.hashTotal)) ?? 0);
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const extraMiners: Proc[] = [];
+/** the miners' /metrics and /healthz: on 127.0.0.1 only, any free port (each says which) */
+const MINER_HTTP = { HOST: '127.0.0.1', METRICS_PORT: '0' };
+/** http://127.0.0.1:PORT of a miner's /metrics and /healthz, from its log line */
+async function minerHttp(m: Proc): Promise<string> {
+  await waitFor(async () => /metrics and health on 127\.0\.0\.1:\d+/.test(m.output()), 10_000, `the miner's metrics port\n${m.output()}`);
+  return `http://127.0.0.1:${/metrics and health on 127\.0\.0\.1:(\d+)/.exec(m.output())![1]}`;
+}
 
 /** The coins of one miner in Redis (the sorted set keeps far more than these tests make). */
 async function coinsOf(id: string): Promise<{ id: number; hash: string; miner: string; prev: string; nonce: string }[]> {
@@ -49,7 +56,7 @@ function stoppedLine(out: string): { stored: number; unstored: number; found: nu
 function startMiner(id: string, env: Record<string, string> = {}): Proc {
   const file = join(cfgDir, `${id}.yml`);
   writeFileSync(file, `difficulty: ${DIFFICULTY}\nspeedLimit: ${LIMIT}\nthreads: 1\nreportInterval: 0.5\n`);
-  const m = start('node', [bundle('miner')], { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port), MINER_CONFIG: file, NODE_NAME: 'test-node', MINER_ID: id, ...env });
+  const m = start('node', [bundle('miner')], { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port), MINER_CONFIG: file, NODE_NAME: 'test-node', MINER_ID: id, ...MINER_HTTP, ...env });
   extraMiners.push(m);
   return m;
 }
@@ -63,7 +70,7 @@ beforeAll(async () => {
   // difficulty 3 at 100k H/s: a coin every ~40 ms, enough to see many in a few seconds
   writeFileSync(cfgFile, `difficulty: ${DIFFICULTY}\nspeedLimit: ${LIMIT}\nthreads: 1\nreportInterval: 0.5\n`);
   const env = { REDIS_HOST: '127.0.0.1', REDIS_PORT: String(redis.port) };
-  miner = start('node', [bundle('miner')], { ...env, MINER_CONFIG: cfgFile, NODE_NAME: 'test-node', MINER_ID: 'm1' });
+  miner = start('node', [bundle('miner')], { ...env, MINER_CONFIG: cfgFile, NODE_NAME: 'test-node', MINER_ID: 'm1', MINER_VERSION: 'v9', ...MINER_HTTP });
   const port = await freePort();
   apiUrl = `http://127.0.0.1:${port}`;
   api = start('node', [bundle('api')], { ...env, PORT: String(port), HOST: '127.0.0.1' });
@@ -149,6 +156,27 @@ describe('miner and api on a real Redis', () => {
     expect(post.status).toBe(405);
   });
 
+  it('the miner answers /healthz and /metrics (its hashes and coins, by node and version); the api /metrics what Redis holds', async () => {
+    const m1 = await minerHttp(miner);
+    const h = await getJson(`${m1}/healthz`);
+    expect(h).toEqual({ status: 200, body: { status: 'ok', reason: 'hashing, and redis takes its writes' } });
+    // what Redis has counted so far, then what the miner says it computed: never less
+    const counted = await hashTotal();
+    const metrics = await (await fetch(`${m1}/metrics`)).text();
+    const value = (name: string) => Number(new RegExp(`^${name}\\{node="test-node",version="v9"\\} (\\d+)$`, 'm').exec(metrics)?.[1]);
+    expect(value('devcoin_miner_hashes_total')).toBeGreaterThan(0);
+    // the hashes it computed are at least what Redis counted of them (a report may be on its way)
+    expect(value('devcoin_miner_hashes_total')).toBeGreaterThanOrEqual(counted);
+    expect(value('devcoin_miner_coins_total')).toBeGreaterThan(0);
+    expect(value('devcoin_miner_healthy')).toBe(1);
+    const api = await (await fetch(`${apiUrl}/metrics`)).text();
+    expect(api).toMatch(/^devcoin_api_redis_up 1$/m);
+    expect(Number(/^devcoin_coins_stored (\d+)$/m.exec(api)?.[1])).toBeGreaterThan(0);
+    expect(api).toMatch(/^devcoin_miners_reporting 1$/m);
+    // the web UI's miner list carries the version too
+    expect((await getJson(`${apiUrl}/api/miners`)).body[0]).toMatchObject({ id: 'm1', version: 'v9' });
+  });
+
   it('server-sent events deliver a stats update about every second', async () => {
     const ctl = new AbortController();
     const r = await fetch(`${apiUrl}/api/events`, { signal: ctl.signal });
@@ -183,9 +211,14 @@ describe('miner and api on a real Redis', () => {
     expect(down.status).toBe(503);
     expect(down.body.reason).toMatch(/redis/i);
     expect((await getJson(`${apiUrl}/api/stats`)).status).toBe(503);
-    // the miner goes on finding coins while Redis is away and keeps them
-    await new Promise((r) => setTimeout(r, 3000));
+    // the miner goes on finding coins while Redis is away and keeps them; after 5 s without a
+    // write that worked it is unhealthy, and says why
+    const m1 = await minerHttp(miner);
+    await waitFor(async () => (await getJson(`${m1}/healthz`)).status === 503, 15_000, 'the miner to turn unhealthy');
+    expect((await getJson(`${m1}/healthz`)).body.reason).toMatch(/^no write to redis has worked for \d+ s \(redis (reconnecting|connecting|close|end)/);
+    expect(await (await fetch(`${apiUrl}/metrics`)).text()).toMatch(/^devcoin_api_redis_up 0$/m);
     redis = await startRedis(redis.port, redis.dir);
+    await waitFor(async () => (await getJson(`${m1}/healthz`)).status === 200, 20_000, 'the miner healthy again');
     await waitFor(async () => (await getJson(`${apiUrl}/healthz`)).status === 200, 20_000, 'api healthy again');
     await waitFor(async () => (await coinCount()) > before, 20_000, 'coins to grow again');
     expect(await coinCount()).toBeGreaterThanOrEqual(before);
@@ -245,7 +278,8 @@ describe('faults, counted after the fault', () => {
     await redis.stop();
     await sleep(1500);
     const t0 = Date.now();
-    expect(await m.stop(30_000), m.output()).toBe(0);
+    // exit 1: coins it found were not stored (a stop that did not finish the job, for Docker and Swarm to see)
+    expect(await m.stop(30_000), m.output()).toBe(1);
     const took = Date.now() - t0;
     redis = await startRedis(redis.port, redis.dir);
     const out = m.output();

@@ -13,7 +13,9 @@ import { IMAGES } from '../../src/images/catalog.js';
 import { packageRoot } from '../../src/paths.js';
 import { getJson, waitFor } from '../helpers/stack.js';
 
-const docker = new Docker({ socketPath: '/var/run/docker.sock' });
+// the host engine, or the engine DOCKER_HOST names when it is a unix socket (an engine of one's own)
+const socketPath = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
+const docker = new Docker({ socketPath });
 const prefix = `devcoin-webtest-${process.pid}`;
 const network = `${prefix}-net`;
 const made: string[] = [];
@@ -108,6 +110,8 @@ describe('the web UI behind the proxy, in headless Chromium', () => {
     expect(nodes.sort()).toEqual(['node-a', 'node-b']);
     expect(await page.getByTestId('miner').count()).toBe(2);
     expect(((await page.getByTestId('miner-count').textContent()) ?? '').trim()).toBe('2');
+    // each miner shows its version: the image's, built with the Dockerfile's default (v1)
+    expect(await page.getByTestId('miner-version').allTextContents()).toEqual(['v1', 'v1']);
   });
 
   it('draws the hash-rate chart from the live history', async () => {

@@ -1,5 +1,5 @@
 // Hosts that cannot route to container addresses (Docker Desktop, WSL) open the web UI through a
-// 127.0.0.1 port of the host. On the demo's lab, right after the demo (chapter 8's end state):
+// 127.0.0.1 port of the host. On the demo's lab, right after the demo (chapter 10's end state):
 // each node publishes its ports 80 and 8080 on 127.0.0.1 only, `lab ls` gives node1's URL, and
 // the host GETs the DevCoin page there. (Chapter 1's `run` printing it: 42-negative's compose test.)
 import { describe, it, expect } from 'vitest';
@@ -7,7 +7,9 @@ import Docker from 'dockerode';
 import { cli } from '../helpers/cli.js';
 import { DEMO_LAB, demoEnv } from '../helpers/demo-lab.js';
 
-const host = new Docker({ socketPath: '/var/run/docker.sock' });
+// the host engine, or the engine DOCKER_HOST names when it is a unix socket (an engine of one's own)
+const socketPath = process.env.DOCKER_HOST?.startsWith('unix://') ? process.env.DOCKER_HOST.slice('unix://'.length) : '/var/run/docker.sock';
+const host = new Docker({ socketPath });
 
 describe('the web UI from the host, through 127.0.0.1', () => {
   it('each node publishes its ports 80 and 8080 on 127.0.0.1 only, remembered in its labels', async () => {
@@ -36,8 +38,8 @@ describe('the web UI from the host, through 127.0.0.1', () => {
     expect(ls.webUi8080).toBe(`http://127.0.0.1:${node1['io.devcoin.workshop.web8080-port']}/`);
     expect(ls.nodes.find((n) => n.name === 'node1')!.web['80']).toBe(url);
     const text = await cli(['--lab', DEMO_LAB, 'lab', 'ls'], demoEnv);
-    expect(String(text.stdout).trim().split('\n').at(-1)).toBe(`web UI: ${url} (node1's port 80: chapters 1, 7 and 8); ${ls.webUi8080} (node1's port 8080: chapter 6)`);
-    // the end of chapter 8: the proxy on port 80 serves the page and the api, two miners
+    expect(String(text.stdout).trim().split('\n').at(-1)).toBe(`web UI: ${url} (node1's port 80: chapters 1 and 7-10); ${ls.webUi8080} (node1's port 8080: chapter 6)`);
+    // the end of chapter 10 (as of chapter 8): the proxy on port 80 serves the page and the api, two miners
     const res = await fetch(url, { signal: AbortSignal.timeout(10_000) });
     expect(res.status).toBe(200);
     expect(await res.text()).toMatch(/<title>DevCoin<\/title>/);
@@ -49,6 +51,11 @@ describe('the web UI from the host, through 127.0.0.1', () => {
       stats = (await (await fetch(`${url}api/stats`, { signal: AbortSignal.timeout(10_000) })).json()) as { miners: number };
     }
     expect(stats.miners).toBe(2);
+    // and Prometheus, through the same door (chapter 10): ready, and scraping both miners
+    const ready = await fetch(`${url}prometheus/-/ready`, { signal: AbortSignal.timeout(10_000) });
+    expect(ready.status).toBe(200);
+    const up = (await (await fetch(`${url}prometheus/api/v1/query?query=${encodeURIComponent('count(up{job="miner"} == 1)')}`, { signal: AbortSignal.timeout(10_000) })).json()) as { data: { result: { value: [number, string] }[] } };
+    expect(up.data.result[0]?.value[1]).toBe('2');
     // chapter 7 took the published port away from the web UI: 8080 answers no more
     const gone = await fetch(ls.webUi8080, { signal: AbortSignal.timeout(5000) }).then((x) => x.status, (e: Error) => e.message);
     expect(gone).not.toBe(200);

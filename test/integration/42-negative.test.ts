@@ -1,6 +1,6 @@
 // verify must reject broken states with the right hint: for every chapter at least two, and
 // every check seen failing at least once. Reuses the demo's lab (40-demo, then 41-faults), which ends after
-// chapter 8: the late chapters are broken first, going backwards, then the lab is brought back
+// chapter 10: the late chapters are broken first, going backwards, then the lab is brought back
 // to chapter 4's end for chapters 2-4, and chapter 1 comes last.
 import { describe, it, expect, beforeAll } from 'vitest';
 import { cli } from '../helpers/cli.js';
@@ -49,10 +49,10 @@ beforeAll(async () => {
   if (ls.exitCode !== 0) {
     expect((await cli(['--lab', DEMO_LAB, 'lab', 'up'], demoEnv)).exitCode).toBe(0);
   }
-  const ready = await cli(['--lab', DEMO_LAB, 'verify', 'secrets', '--timeout', '3'], demoEnv);
+  const ready = await cli(['--lab', DEMO_LAB, 'verify', 'observe', '--timeout', '3'], demoEnv);
   if (ready.exitCode !== 0) {
-    expect((await cli(['--lab', DEMO_LAB, 'goto', 'secrets'], demoEnv, 1_500_000)).exitCode).toBe(0);
-    expect((await cli(['--lab', DEMO_LAB, 'run', 'secrets'], demoEnv)).exitCode).toBe(0);
+    expect((await cli(['--lab', DEMO_LAB, 'goto', 'observe'], demoEnv, 1_500_000)).exitCode).toBe(0);
+    expect((await cli(['--lab', DEMO_LAB, 'run', 'observe'], demoEnv)).exitCode).toBe(0);
   }
   lab = await openLab(DEMO_LAB);
 }, 1_800_000);
@@ -61,6 +61,108 @@ beforeAll(async () => {
 const redisCtr = 'docker ps -q --filter label=com.docker.swarm.service.name=devcoin_redis | head -1';
 
 // the lab stays up for 43-connect, which removes it
+
+/** Waits until devcoin_miner's last update is in `state` (completed, rollback_completed) and its tasks run. */
+const minerUpdate = (state: string) =>
+  on('node1', `for i in $(seq 150); do [ "$(docker service inspect devcoin_miner --format '{{.UpdateStatus.State}}')" = ${state} ] && [ "$(docker service ps devcoin_miner --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running')" = "$(docker service inspect devcoin_miner --format '{{.Spec.Mode.Replicated.Replicas}}')" ] && exit 0; sleep 1; done; docker service inspect devcoin_miner --format '{{json .UpdateStatus}}'; exit 1`);
+
+/**
+ * Samples the web UI's miner list (the api through the proxy, as the page gets it) until the
+ * returned function is called: the fewest miners seen, whether two versions were listed side by
+ * side (the sampling did see the update happen), and the reads that got no answer.
+ */
+function sampleMiners(): () => Promise<{ fewest: number; mixed: boolean; samples: number; unanswered: number }> {
+  let stop = false;
+  const seen = { fewest: Infinity, mixed: false, samples: 0, unanswered: 0 };
+  const done = (async () => {
+    while (!stop) {
+      const r = await lab.exec('node1', 'curl -fs --max-time 5 localhost/api/miners');
+      try {
+        const miners = JSON.parse(r.stdout) as { version?: string }[];
+        seen.samples++;
+        seen.fewest = Math.min(seen.fewest, miners.length);
+        if (new Set(miners.map((m) => m.version)).size > 1) seen.mixed = true;
+      } catch {
+        seen.unanswered++;
+      }
+      await new Promise((res) => setTimeout(res, 300));
+    }
+  })();
+  return async () => {
+    stop = true;
+    await done;
+    return seen;
+  };
+}
+
+/** The stack file of chapter 10 deployed as the chapter does (MINER_TAG=v2), or without a MINER_TAG. */
+const deployObserve = (tag = 'MINER_TAG=v2 ') => on('node1', `REGISTRY=node1:5000/ MINER_CONFIG_VERSION=v2 ${tag}docker stack deploy --detach=true -c /workshop/swarm/observe.dnsrr.yml devcoin >/dev/null`);
+
+describe('verify rejects broken updates and observation (on the demo\'s end state, chapter 10)', { timeout: 600_000 }, () => {
+  it('observe: a scrape config with the wrong miner port, then Prometheus published on its own port', async () => {
+    await expectPasses('observe', 120);
+    // the classic mistake in a scrape config: the miners answer on 9102, Prometheus asks 9103
+    await on('node1', "sed 's/port: 9102/port: 9103/' /workshop/configs/prometheus.yml | docker config create devcoin-prometheus-wrong - >/dev/null");
+    await on('node1', 'docker service update --detach --config-rm devcoin-prometheus-v1 --config-add source=devcoin-prometheus-wrong,target=/etc/prometheus/prometheus.yml devcoin_prometheus >/dev/null');
+    // the new Prometheus has scraped the miners once (and failed): their targets are down
+    await on('node1', `for i in $(seq 90); do curl -fs localhost/prometheus/api/v1/targets | grep -q ':9103.*"health":"down"' && exit 0; sleep 1; done; exit 1`);
+    await expectFails('observe', 'targets-up', /api\/v1\/query/, /^miner 0\/2 up, api 1\/1 up, node 5\/5 up; [\d.]+:9103: .*connection refused/, 10);
+    await expectFails('observe', 'per-node-rate', /query=sum by \(node\)/, /^no rate for node\d, node\d \(runs a miner\); Prometheus answers: no series$/, 10);
+    await on('node1', 'docker service update --detach --config-rm devcoin-prometheus-wrong --config-add source=devcoin-prometheus-v1,target=/etc/prometheus/prometheus.yml devcoin_prometheus >/dev/null');
+    await on('node1', 'for i in $(seq 30); do docker config rm devcoin-prometheus-wrong >/dev/null 2>&1 && exit 0; sleep 1; done; exit 1');
+    await expectPasses('observe', 120);
+    // Prometheus reached by a port of its own: a second door
+    await on('node1', 'docker service update --detach --publish-add published=9090,target=9090,mode=host devcoin_prometheus >/dev/null');
+    await expectFails('observe', 'one-door', /--publish-rm/, /^devcoin_prometheus: 9090; devcoin_proxy: 80; registry: 5000$/);
+    await on('node1', 'docker service update --detach --publish-rm published=9090,target=9090,mode=host devcoin_prometheus >/dev/null');
+    await expectPasses('observe', 120);
+  });
+
+  it('update: the failure action paused, then the healthcheck gone (rolled out, not rolled back), and back by a rollback', async () => {
+    // a service-level change: no task is replaced
+    await on('node1', 'docker service update --detach --update-failure-action pause devcoin_miner >/dev/null');
+    await expectFails('update', 'update-policy', /update.dnsrr.yml/, /^failure action pause \(expected rollback\)$/);
+    await on('node1', 'docker service update --detach --update-failure-action rollback devcoin_miner >/dev/null');
+    // no healthcheck: the miners are replaced by ones nobody asks how they are
+    await on('node1', 'docker service update --detach --no-healthcheck devcoin_miner >/dev/null');
+    await minerUpdate('completed');
+    await expectFails('update', 'healthy', /\(healthy\)/, /^devcoin_miner has no healthcheck$/);
+    await expectFails('update', 'update-policy', /update.dnsrr.yml/, /^no healthcheck$/);
+    await expectFails('update', 'rolled-back', /docker service rollback devcoin_miner/, /^update status completed \(update completed\): the last change was rolled out, not rolled back; configs devcoin-miner-v2$/);
+    // Swarm keeps the previous definition: a rollback brings the healthcheck back
+    await on('node1', 'docker service rollback --detach devcoin_miner >/dev/null');
+    await minerUpdate('rollback_completed');
+    await expectPasses('update', 120);
+  });
+
+  it('update: a v3 canary running beside the stack', async () => {
+    await on('node1', 'docker service create --detach --name canary node1:5000/devcoin/miner:v3 >/dev/null');
+    await on('node1', `for i in $(seq 90); do docker service ps canary --filter desired-state=running --format '{{.CurrentState}}' | grep -q '^Running' && exit 0; sleep 1; done; exit 1`);
+    await expectFails('update', 'no-broken', /docker service rollback devcoin_miner/, /^node1:5000\/devcoin\/miner:v3 runs: canary\.1 on node\d \(running\)$/);
+    await on('node1', 'docker service rm canary >/dev/null');
+  });
+
+  it('update and observe: the stack deployed without MINER_TAG takes the miners back to latest, never fewer than 2 in the web UI; then one miner only', async () => {
+    // chapter 9's promise of start-first, watched from outside while Swarm replaces the miners
+    const sampling = sampleMiners();
+    await deployObserve('');
+    await minerUpdate('completed');
+    const seen = await sampling();
+    console.log(`rolling update v2 -> latest: ${seen.samples} reads of the web UI's miners, fewest ${seen.fewest}, versions side by side: ${seen.mixed}, unanswered: ${seen.unanswered}`);
+    expect(seen.mixed, 'the sampling saw the update under way').toBe(true);
+    expect(seen.fewest).toBeGreaterThanOrEqual(2);
+    expect(seen.unanswered).toBe(0);
+    for (const ch of ['update', 'observe']) await expectFails(ch, 'good-version', /MINER_TAG=v2/, /^miner tasks run node1:5000\/devcoin\/miner:latest \(2\)$/);
+    await deployObserve();
+    await minerUpdate('completed');
+    await expectPasses('observe', 120);
+    await on('node1', 'docker service scale --detach devcoin_miner=1 >/dev/null');
+    await on('node1', `for i in $(seq 60); do [ "$(docker service ps devcoin_miner --filter desired-state=running -q | wc -l)" = 1 ] && curl -fs localhost/api/stats | grep -q '"miners":1,' && exit 0; sleep 1; done; exit 1`);
+    for (const ch of ['update', 'observe']) await expectFails(ch, 'still-mining', /localhost\/api\/stats/, /^1 miners, /, 10);
+    await on('node1', 'docker service scale --detach devcoin_miner=2 >/dev/null');
+    await expectPasses('observe', 120);
+  });
+});
 
 describe('verify rejects broken late chapters (on the demo\'s end state)', { timeout: 300_000 }, () => {
   it('secrets: the api without the secret, then redis without a password', async () => {
@@ -87,8 +189,8 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
     await on('node1', 'docker service update --detach --config-rm devcoin-miner-v1 --config-add source=devcoin-miner-v2,target=/etc/devcoin/miner.yml devcoin_miner >/dev/null');
     await on('node1', 'docker service update --detach --publish-add published=8081,target=8080,mode=host devcoin_webui >/dev/null');
     await expectFails('proxy', 'one-door', /--publish-rm/, /devcoin_webui: 8081/);
-    // chapter 8 keeps chapter 7's promise of one door
-    await expectFails('secrets', 'one-door', /--publish-rm/, /devcoin_webui: 8081/);
+    // chapters 8-10 keep chapter 7's promise of one door
+    for (const later of ['secrets', 'update', 'observe']) await expectFails(later, 'one-door', /--publish-rm/, /devcoin_webui: 8081/);
     await on('node1', 'docker service update --detach --publish-rm published=8081,target=8080,mode=host devcoin_webui >/dev/null');
     await expectPasses('proxy');
     // the config mounted where HAProxy does not read it: the proxy still answers (with the
@@ -152,7 +254,7 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
     await expectFails('registry', 'registry-service', /docker service create --name registry/, /^no service registry$/);
     await expectFails('registry', 'catalog', /_catalog/, /node1:5000 does not answer/);
     // the chapters after it pull from it: each says the registry is gone
-    for (const later of ['stack', 'proxy', 'secrets']) await expectFails(later, 'registry-kept', /registry-data/, /node1:5000 does not answer/);
+    for (const later of ['stack', 'proxy', 'secrets', 'update', 'observe']) await expectFails(later, 'registry-kept', /registry-data/, /node1:5000 does not answer/);
   });
 
   it('back to the end of chapter 4 for the earlier chapters', async () => {

@@ -42,9 +42,9 @@ describe('web ports of a lab node', () => {
 });
 
 describe('chapters that leave the web UI running', () => {
-  it('compose, proxy and secrets on port 80; stack on 8080; no other', async () => {
+  it('compose, proxy, secrets, update and observe on port 80; stack on 8080; no other', async () => {
     const chapters = await loadChapters(); // the modules built by npm run build
     const ports = Object.fromEntries(chapters.filter((c) => c.module.webPort).map((c) => [c.slug, c.module.webPort]));
-    expect(ports).toEqual({ compose: 80, stack: 8080, proxy: 80, secrets: 80 });
+    expect(ports).toEqual({ compose: 80, stack: 8080, proxy: 80, secrets: 80, update: 80, observe: 80 });
   });
 });

@@ -14,6 +14,7 @@ import { parse as parseYaml } from 'yaml';
 import { stackDir } from '../../src/paths.js';
 import { HashLoop, giveSlot, newGate } from '../../stack/miner/src/loop.js';
 import { KEY } from '../../stack/lib/keys.js';
+import { MinerMetrics, minerHealth, metricsPort } from '../../stack/miner/src/metrics.js';
 import type { Redis } from 'ioredis';
 
 describe('proof of work', () => {
@@ -185,7 +186,7 @@ class FakeRedis {
   }
 }
 
-function newMiner(redis: FakeRedis, opts: { config?: string; maxPending?: number; stopGraceMs?: number } = {}) {
+function newMiner(redis: FakeRedis, opts: { config?: string; maxPending?: number; stopGraceMs?: number; metrics?: MinerMetrics } = {}) {
   const logs: string[] = [];
   let path: string | undefined;
   if (opts.config) {
@@ -193,7 +194,7 @@ function newMiner(redis: FakeRedis, opts: { config?: string; maxPending?: number
     writeFileSync(path, opts.config);
   }
   const config = new ConfigWatcher(path, () => {}, () => {});
-  const miner = new Miner({ id: 'm-unit', node: 'n1', redis: redis as unknown as Redis, config, log: (m) => logs.push(m), workerFile: 'unused.js', maxPending: opts.maxPending, stopGraceMs: opts.stopGraceMs });
+  const miner = new Miner({ id: 'm-unit', node: 'n1', redis: redis as unknown as Redis, config, log: (m) => logs.push(m), workerFile: 'unused.js', maxPending: opts.maxPending, stopGraceMs: opts.stopGraceMs, metrics: opts.metrics, version: 'v7' });
   // the miner's own entry for a coin its hashing found
   const find = (hash: string) => miner['foundCoin'](0, { hash, prev: 'p', nonce: '1' }, 3, Date.now());
   return { miner, logs, find };
@@ -307,7 +308,8 @@ describe('miner: coins waiting for Redis are bounded, and written before a stop'
     await new Promise((r) => setTimeout(r, 700));
     expect(redis.num(KEY.coinCount)).toBe(0);
     redis.down = false;
-    await stopped;
+    // everything written: a clean stop (the process exits 0)
+    expect(await stopped).toBe(true);
     expect(logs.join('\n')).toMatch(/SIGTERM: stopping; 50 coins not yet stored/);
     expect(miner.counts).toMatchObject({ found: 50, stored: 50, pending: 0 });
     expect(redis.num(KEY.coinCount)).toBe(50);
@@ -323,7 +325,8 @@ describe('miner: coins waiting for Redis are bounded, and written before a stop'
     miner.start();
     await vi.waitFor(() => expect(miner.pending).toHaveLength(7));
     const t0 = Date.now();
-    await miner.stop();
+    // coins left unstored: not a clean stop (the process exits 1, so Swarm sees a failed task)
+    expect(await miner.stop()).toBe(false);
     expect(Date.now() - t0).toBeLessThan(1500);
     expect(logs.join('\n')).toMatch(/gave up after 0\.3 s: 7 coins not stored, [\d,]+ hashes not counted/);
     expect(logs.at(-1)).toMatch(/^stopped: 0 coins stored, 7 not stored \(7 found\)/);
@@ -362,5 +365,70 @@ describe('stack files', () => {
     expect(Object.keys(graces).length).toBeGreaterThanOrEqual(7);
     // at least 5 s to spare: threads stop (up to 2 s) and a write in flight may take its 3 s timeout
     for (const [f, g] of Object.entries(graces)) expect(g, f).toBeGreaterThanOrEqual(STOP_GRACE_MS / 1000 + 5);
+  });
+});
+
+describe('miner health: hashing, and Redis takes its writes', () => {
+  const base = { now: 100_000, lastHashes: 99_000, lastWrite: 99_500, writeError: '', paused: false, stopping: false, windowMs: 5000 };
+
+  it('healthy with recent hashes and a recent write; each missing part says why', () => {
+    expect(minerHealth(base)).toEqual({ ok: true, reason: 'hashing, and redis takes its writes' });
+    expect(minerHealth({ ...base, lastHashes: 0 })).toEqual({ ok: false, reason: 'not hashing yet' });
+    expect(minerHealth({ ...base, lastHashes: 90_000 })).toEqual({ ok: false, reason: 'no hash for 10 s' });
+    expect(minerHealth({ ...base, lastWrite: 0, writeError: 'redis reconnecting: connect ECONNREFUSED 10.0.0.3:6380' })).toEqual({
+      ok: false,
+      reason: 'no write to redis has worked yet (redis reconnecting: connect ECONNREFUSED 10.0.0.3:6380)',
+    });
+    expect(minerHealth({ ...base, lastWrite: 93_000, writeError: 'NOAUTH' })).toEqual({ ok: false, reason: 'no write to redis has worked for 7 s (NOAUTH)' });
+    expect(minerHealth({ ...base, paused: true }).reason).toMatch(/hashing paused/);
+    expect(minerHealth({ ...base, stopping: true })).toEqual({ ok: false, reason: 'stopping' });
+  });
+
+  it('a miner is healthy after a report Redis took, and not once Redis is down longer than the window', async () => {
+    const redis = new FakeRedis();
+    const { miner } = newMiner(redis);
+    expect(miner.health().ok).toBe(false);
+    miner['countHashes'](1000);
+    await miner.report();
+    expect(miner.health()).toEqual({ ok: true, reason: 'hashing, and redis takes its writes' });
+    redis.down = true;
+    miner['countHashes'](1000);
+    await miner.report();
+    // within the window: still healthy (one failed write is not an outage)
+    expect(miner.health().ok).toBe(true);
+    const h = miner.health(Date.now() + 6000);
+    expect(h.ok).toBe(false);
+    expect(h.reason).toMatch(/^no (hash|write to redis has worked) for \d+ s/);
+  });
+
+  it('METRICS_PORT: a port, 0 for any free one, "off", or a clear error', () => {
+    expect(metricsPort(undefined)).toBe(9102);
+    expect(metricsPort('9200')).toBe(9200);
+    expect(metricsPort('0')).toBe(0);
+    expect(metricsPort('off')).toBe('off');
+    expect(() => metricsPort('70000')).toThrow(/METRICS_PORT must be a port number or "off", got "70000"/);
+  });
+});
+
+describe('miner metrics (prom-client)', () => {
+  it('count the hashes, the stored coins and the failed writes, labelled with node and version', async () => {
+    const redis = new FakeRedis();
+    const metrics = new MinerMetrics({ node: 'node3', version: 'v7' });
+    const { miner, find } = newMiner(redis, { metrics });
+    miner['countHashes'](1500);
+    find('h1');
+    find('h2');
+    await vi.waitFor(() => expect(miner.pending).toHaveLength(0));
+    redis.down = true;
+    await miner.report();
+    const text = await metrics.registry.metrics();
+    expect(text).toMatch(/^devcoin_miner_hashes_total\{node="node3",version="v7"\} 1500$/m);
+    expect(text).toMatch(/^devcoin_miner_coins_total\{node="node3",version="v7"\} 2$/m);
+    // the hash batch and the report both failed
+    expect(text).toMatch(/^devcoin_miner_redis_errors_total\{node="node3",version="v7"\} 2$/m);
+    // and the version is in the report the web UI shows
+    redis.down = false;
+    await miner.report();
+    expect(JSON.parse(redis.kv.get(KEY.miner('m-unit'))!)).toMatchObject({ version: 'v7', node: 'n1' });
   });
 });

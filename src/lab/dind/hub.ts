@@ -14,6 +14,9 @@ export const HUB_CONTENT: [string, string[]][] = [
   [IMAGES.redis, ['library/redis:latest', 'devcoin/redis:latest']],
   [IMAGES.proxy, ['library/haproxy:latest', 'devcoin/proxy:latest']],
   [IMAGES.runtime, ['devcoin/runtime:latest']],
+  // the observe chapter's monitoring, under the names of the upstream images
+  [IMAGES.prometheus, ['prom/prometheus:latest']],
+  [IMAGES.nodeExporter, ['prom/node-exporter:latest']],
   [IMAGES.miner, ['devcoin/miner:latest']],
   [IMAGES.api, ['devcoin/api:latest']],
   [IMAGES.webui, ['devcoin/webui:latest']],

@@ -4,6 +4,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { Redis } from 'ioredis';
 import { parseLimit, unknownParams } from './query.js';
 import { readCoins, readMiners, readSnapshot, type Snapshot } from './stats.js';
+import { apiMetrics } from './metrics.js';
 
 function json(res: ServerResponse, status: number, body: unknown, extra: Record<string, string> = {}): void {
   const text = JSON.stringify(body);
@@ -38,6 +39,7 @@ export interface ApiOptions {
 export function createApi(redis: Redis, opts: ApiOptions = {}): Server {
   const log = opts.log ?? (() => {});
   const clients = new Set<ServerResponse>();
+  const metrics = apiMetrics(redis);
   let ticker: NodeJS.Timeout | undefined;
 
   // One Redis read per tick for every SSE client together, not one per client.
@@ -76,7 +78,9 @@ export function createApi(redis: Redis, opts: ApiOptions = {}): Server {
   const handle = async (req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://api');
     const path = url.pathname.replace(/\/+$/, '') || '/';
-    const routes = ['/healthz', '/api/stats', '/api/miners', '/api/coins', '/api/events'];
+    const routes = ['/healthz', '/metrics', '/api/stats', '/api/miners', '/api/coins', '/api/events'];
+    // counted by route (a known path, or "other"), with the status it got
+    res.on('finish', () => metrics.requests.inc({ route: routes.includes(path) ? path : 'other', code: String(res.statusCode) }));
     if (!routes.includes(path)) return json(res, 404, { error: `no such path: ${path}`, paths: routes });
     if (req.method !== 'GET' && req.method !== 'HEAD') return json(res, 405, { error: `${req.method} is not allowed; this api only reads` }, { allow: 'GET, HEAD' });
     if (path !== '/api/coins') {
@@ -87,6 +91,12 @@ export function createApi(redis: Redis, opts: ApiOptions = {}): Server {
       case '/healthz': {
         const problem = await redisProblem(redis);
         return problem ? json(res, 503, { status: 'unavailable', reason: problem }) : json(res, 200, { status: 'ok' });
+      }
+      case '/metrics': {
+        await metrics.refresh();
+        const text = await metrics.registry.metrics();
+        res.writeHead(200, { 'content-type': metrics.registry.contentType, 'cache-control': 'no-store' });
+        return void res.end(text);
       }
       case '/api/stats':
         try {

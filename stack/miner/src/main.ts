@@ -8,6 +8,7 @@ import { runWorker } from './worker.js';
 import { benchmark } from './pow.js';
 import { ConfigWatcher } from './config.js';
 import { Miner, STOP_GRACE_MS } from './miner.js';
+import { MinerMetrics, metricsPort, serveMetrics } from './metrics.js';
 import { connectRedis, logger, redisSettingsOrExit } from '../../lib/redis.js';
 
 async function main(): Promise<void> {
@@ -36,20 +37,34 @@ async function main(): Promise<void> {
     if (g > 0 && g <= 600) stopGraceMs = g * 1000;
     else log(`MINER_STOP_GRACE must be seconds from 0 to 600, got "${process.env.MINER_STOP_GRACE}"; using ${STOP_GRACE_MS / 1000}`);
   }
+  // the version its image was built as (the Dockerfile's MINER_VERSION build argument)
+  const version = process.env.MINER_VERSION || 'dev';
+  let port: number | 'off';
+  try {
+    port = metricsPort(process.env.METRICS_PORT);
+  } catch (err) {
+    log((err as Error).message);
+    process.exit(1);
+  }
+  const metrics = new MinerMetrics({ node, version });
   const redis = connectRedis(settings, log);
   let miner: Miner | undefined;
   const config = new ConfigWatcher(process.env.MINER_CONFIG || undefined, (next, prev) => void miner?.applyConfig(next, prev), log);
-  miner = new Miner({ id, node, redis, config, log, workerFile: new URL(import.meta.url), stopGraceMs });
+  miner = new Miner({ id, node, redis, config, log, workerFile: new URL(import.meta.url), stopGraceMs, version, metrics });
+  log(`DevCoin miner ${version}`);
   miner.start();
+  const server = port === 'off' ? undefined : serveMetrics(metrics, () => miner!.health(), port, process.env.HOST || undefined, log);
   config.start();
   let stopping = false;
   const stop = async (signal: string) => {
     if (stopping) return;
     stopping = true;
     config.stop();
-    await miner!.stop(signal);
+    server?.close();
+    const settled = await miner!.stop(signal);
     redis.disconnect();
-    process.exit(0);
+    // 1 when coins or hashes could not be written: the stop did not finish the miner's job
+    process.exit(settled ? 0 : 1);
   };
   process.on('SIGTERM', () => void stop('SIGTERM'));
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -13,6 +13,7 @@ import { HashLoop, giveSlot, newGate, type Gate, type LoopSettings } from './loo
 import { describeConfig, type ConfigWatcher, type MinerConfig } from './config.js';
 import type { FromWorker, WorkerInit } from './worker.js';
 import type { Found } from './pow.js';
+import { minerHealth, type Health, type MinerMetrics } from './metrics.js';
 
 /**
  * Stores a coin once. KEYS: seen marker, counter, sorted set; ARGV: the coin's JSON (no id),
@@ -80,6 +81,10 @@ export interface MinerOptions {
   maxPending?: number;
   /** default STOP_GRACE_MS */
   stopGraceMs?: number;
+  /** what the miner reports as its version (the image's MINER_VERSION) */
+  version?: string;
+  /** Prometheus counters, when the miner serves /metrics */
+  metrics?: MinerMetrics;
 }
 
 export class Miner {
@@ -115,6 +120,11 @@ export class Miner {
   private summaryTimer?: NodeJS.Timeout;
   private readonly since = Date.now();
   private stopping = false;
+  /** when hashes were last counted, and when a write to Redis last worked (epoch ms; 0 never): its health */
+  private lastHashesAt = 0;
+  private lastWriteAt = 0;
+  /** the last connection error ioredis gave (why writes are refused while it reconnects) */
+  private connError = '';
 
   constructor(private readonly o: MinerOptions) {
     this.writer = `${o.id}/${randomBytes(6).toString('hex')}`;
@@ -144,6 +154,8 @@ export class Miner {
     this.buckets.set(sec, (this.buckets.get(sec) ?? 0) + n);
     this.sinceReport += n;
     this.totalHashes += n;
+    if (n > 0) this.lastHashesAt = Date.now();
+    this.o.metrics?.hashes.inc(n);
   }
 
   private foundCoin(thread: number, f: Found, difficulty: number, time: number): void {
@@ -159,11 +171,13 @@ export class Miner {
 
   private writeFailed(what: string, err: unknown): void {
     const msg = (err as Error)?.message ?? String(err);
+    this.o.metrics?.redisErrors.inc();
     if (msg !== this.writeError) this.o.log(`redis: ${what} not written (${msg}); kept, trying again`);
     this.writeError = msg;
   }
 
   private writeWorked(): void {
+    this.lastWriteAt = Date.now();
     if (this.writeError) this.o.log(`redis: writes go through again; ${this.pending.length} coins waiting`);
     this.writeError = '';
   }
@@ -246,6 +260,7 @@ export class Miner {
       this.o.log(`${Math.round(this.rate).toLocaleString('en')} H/s, ${this.coinsStored} coins stored, ${this.pending.length} waiting for redis`);
     }, 10_000);
     this.o.redis.on('ready', () => void this.flushCoins());
+    this.o.redis.on('error', (err: Error) => (this.connError = err.message));
   }
 
   private scheduleReports(): void {
@@ -276,8 +291,10 @@ export class Miner {
         const [id, owner] = reply as [number, string];
         // stored now, or by this run's earlier write whose reply was lost: this run's coin,
         // counted here once. Stored by another run of the same MINER_ID: not this run's.
-        if (Number(id) > 0 || owner === this.writer) this.coinsStored++;
-        else this.coinsAlready++;
+        if (Number(id) > 0 || owner === this.writer) {
+          this.coinsStored++;
+          this.o.metrics?.coins.inc();
+        } else this.coinsAlready++;
         this.writeWorked();
         if (this.paused && this.pending.length < this.gate.max) {
           this.paused = false;
@@ -298,6 +315,7 @@ export class Miner {
       threads: c.threads,
       difficulty: c.difficulty,
       speedLimit: c.speedLimit,
+      version: this.o.version ?? 'dev',
       coins: this.coinsStored,
       pending: this.pending.length,
       since: this.since,
@@ -359,12 +377,35 @@ export class Miner {
       }
       if (!this.stopping) {
         const ttl = Math.max(5, Math.ceil(this.config.reportInterval * 3));
-        await this.o.redis.set(KEY.miner(this.o.id), JSON.stringify(this.reportData()), 'EX', ttl).catch(() => {});
+        await this.o.redis
+          .set(KEY.miner(this.o.id), JSON.stringify(this.reportData()), 'EX', ttl)
+          .then(() => this.writeWorked())
+          .catch((err) => this.writeFailed('report', err));
       }
     } finally {
       this.reporting = false;
     }
     void this.flushCoins();
+  }
+
+  /**
+   * Healthy while it hashes and can store coins (what /healthz answers and Docker's healthcheck
+   * asks): hashes counted and a Redis write that worked within three report intervals (5 s at least).
+   */
+  health(now = Date.now()): Health {
+    this.o.metrics?.waiting.set(this.pending.length);
+    // while disconnected, writes are refused without a word about why: the connection's error says it
+    const status = (this.o.redis as { status?: string }).status;
+    const down = status !== undefined && status !== 'ready';
+    return minerHealth({
+      now,
+      lastHashes: this.lastHashesAt,
+      lastWrite: this.lastWriteAt,
+      writeError: down ? `redis ${status}${this.connError ? `: ${this.connError}` : ''}` : this.writeError,
+      paused: this.paused,
+      stopping: this.stopping,
+      windowMs: Math.max(5000, this.config.reportInterval * 3000),
+    });
   }
 
   /** Nothing owed to Redis: no coin waiting, every hash counted. */
@@ -375,9 +416,12 @@ export class Miner {
   /**
    * SIGTERM: stop hashing, then write every coin found and every hash counted, retrying
    * (Redis may be restarting) for up to the grace period; leave the miner list. What is still
-   * not written then is lost, and said.
+   * not written then is lost, and said. Answers whether everything was written: the process
+   * exits 1 when not, so Docker and Swarm see a miner that failed its job, not one that
+   * completed (a task stopped for being unhealthy that exits 0 counts as "complete" for Swarm,
+   * and a rolling update would never notice it).
    */
-  async stop(signal = 'SIGTERM'): Promise<void> {
+  async stop(signal = 'SIGTERM'): Promise<boolean> {
     this.stopping = true;
     clearInterval(this.reportTimer);
     clearInterval(this.summaryTimer);
@@ -403,5 +447,6 @@ export class Miner {
     const sent = this.pending.length > 0 && (this.flushing || this.pending[0].hash === this.unanswered);
     const unsure = sent ? '; 1 of the coins not stored was sent without an answer: Redis may have it' : '';
     this.o.log(`stopped: ${this.coinsStored} coins stored, ${this.pending.length} not stored (${this.coinsFound} found), ${this.totalHashes.toLocaleString('en')} hashes${already}${unsure}`);
+    return this.pending.length === 0 && owed() === 0;
   }
 }

@@ -35,7 +35,7 @@ async function run(ctx: Context): Promise<void> {
   );
   if (webUi) {
     ctx.out.line();
-    ctx.out.line(`web UI: ${webUi} (node1's port 80: chapters 1, 7 and 8)${webUi8080 ? `; ${webUi8080} (node1's port 8080: chapter 6)` : ''}`);
+    ctx.out.line(`web UI: ${webUi} (node1's port 80: chapters 1 and 7-10)${webUi8080 ? `; ${webUi8080} (node1's port 8080: chapter 6)` : ''}`);
   }
 }
 
