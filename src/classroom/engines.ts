@@ -27,18 +27,23 @@ export function parseEngine(text: string, tls?: TlsFiles): EngineName {
 
 /**
  * Which engine each of `n` labs goes to. Without --engine, all on this machine. With engines, by
- * free memory when it is known: each lab to the engine with room for the most labs (in whole
- * labs of `perLabBytes`, after those already placed), the first given winning a tie (a reading of
- * free memory moves by a few MiB between two engines of the same machine); else in turn.
+ * free memory when it is known: each lab to the engine with room for the most labs (in whole labs
+ * of `perLabBytes`, after those already placed); on a tie, to the engine with fewer labs so far,
+ * then the first given. (Two engines of one machine read its free memory a moment apart: a few
+ * MiB across a lab's boundary made them differ by one lab, and every lab went to the first.)
+ * Without memory figures: in turn.
  */
 export function placeLabs(n: number, engines: EngineName[], free?: Map<EngineName, number>, perLabBytes = 0): EngineName[] {
   if (!engines.length) return Array.from({ length: n }, () => LOCAL_ENGINE);
   if (!free || !perLabBytes) return Array.from({ length: n }, (_, i) => engines[i % engines.length]);
   const left = new Map(engines.map((e) => [e, free.get(e) ?? 0]));
+  const placed = new Map(engines.map((e) => [e, 0]));
   const room = (e: EngineName) => Math.floor(left.get(e)! / perLabBytes);
+  const better = (a: EngineName, b: EngineName) => room(b) > room(a) || (room(b) === room(a) && placed.get(b)! < placed.get(a)!);
   return Array.from({ length: n }, () => {
-    const best = engines.reduce((a, b) => (room(b) > room(a) ? b : a));
+    const best = engines.reduce((a, b) => (better(a, b) ? b : a));
     left.set(best, left.get(best)! - perLabBytes);
+    placed.set(best, placed.get(best)! + 1);
     return best;
   });
 }

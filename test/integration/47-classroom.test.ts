@@ -227,10 +227,20 @@ describe('classroom: the student and the radar in Chromium', () => {
   it('student 1 types chapter 2 into node1..node5, sees five nodes in docker node ls, and verify passes', async () => {
     await typeIn(student1, 'node1', 'docker swarm init --advertise-addr $(hostname -i)');
     await waitFor('swarm init', async () => /Swarm initialized/.test(await screen(student1, 'node1')), 60_000);
-    await typeIn(student1, 'node1', 'docker swarm join-token -q manager');
-    const manager = await waitFor('the manager token', async () => /(SWMTKN-1-[\w-]{40,})/.exec(await screen(student1, 'node1'))?.[1]);
-    await typeIn(student1, 'node1', 'docker swarm join-token -q worker');
-    const worker = await waitFor('the worker token', async () => [...(await screen(student1, 'node1')).matchAll(/(SWMTKN-1-[\w-]{40,})/g)].map((m) => m[1]).find((t) => t !== manager));
+    // a token is ~85 characters: a terminal narrower than that (its width depends on the page's
+    // layout) wraps it over two rows of the screen, so it is read in two halves, each on a line
+    const readToken = async (role: string) => {
+      await typeIn(student1, 'node1', `t=$(docker swarm join-token -q ${role}); echo "${role}-a:$(echo $t | cut -c1-40)"; echo "${role}-b:$(echo $t | cut -c41-)"`);
+      return waitFor(`the ${role} token`, async () => {
+        const text = await screen(student1, 'node1');
+        const a = new RegExp(`^${role}-a:(SWMTKN-1-[\\w-]{31})$`, 'm').exec(text)?.[1];
+        const b = new RegExp(`^${role}-b:([\\w-]{20,})$`, 'm').exec(text)?.[1];
+        return a && b ? a + b : undefined;
+      });
+    };
+    const manager = await readToken('manager');
+    const worker = await readToken('worker');
+    expect(worker).not.toBe(manager);
     for (const [node, token] of [['node2', manager], ['node3', manager], ['node4', worker], ['node5', worker]] as const) {
       await typeIn(student1, node, `docker swarm join --advertise-addr $(hostname -i) --token ${token} node1:2377`);
       await waitFor(`${node} to join`, async () => /This node joined a swarm as a (manager|worker)/.test(await screen(student1, node)), 90_000).catch(async (e) => {

@@ -30,10 +30,15 @@ describe('--engine', () => {
     expect(placeLabs(2, [])).toEqual(['local', 'local']);
     expect(placeLabs(3, ['a', 'b'])).toEqual(['a', 'b', 'a']);
     const free = new Map([['a', 10_000], ['b', 5_000]]);
-    // room in whole labs: a 4, b 2; a tie goes to the first given
-    expect(placeLabs(4, ['a', 'b'], free, 2_500)).toEqual(['a', 'a', 'a', 'b']);
+    // room in whole labs: a 4, b 2; a tie (2 and 2 after two labs on a) goes to the engine with fewer labs
+    expect(placeLabs(4, ['a', 'b'], free, 2_500)).toEqual(['a', 'a', 'b', 'a']);
+    expect(placeLabs(6, ['a', 'b'], free, 2_500)).toEqual(['a', 'a', 'b', 'a', 'b', 'a']);
     // two engines of one machine read a few bytes apart: one lab each, in the order given
     expect(placeLabs(2, ['local', 'tcp://x:2376'], new Map([['local', 10_000], ['tcp://x:2376', 10_003]]), 2_500)).toEqual(['local', 'tcp://x:2376']);
+    // ... even when those few bytes cross a lab's boundary (10 labs' room read here, 9 there)
+    expect(placeLabs(2, ['local', 'tcp://x:2376'], new Map([['local', 25_000], ['tcp://x:2376', 24_990]]), 2_500)).toEqual(['local', 'tcp://x:2376']);
+    // an engine with room for nothing gets nothing while another has room
+    expect(placeLabs(2, ['a', 'b'], new Map([['a', 10_000], ['b', 1_000]]), 2_500)).toEqual(['a', 'a']);
   });
 });
 
