@@ -124,7 +124,11 @@ main() {
     e2scrub_all.timer fstrim.timer >/dev/null 2>&1 || true
   echo vmguest > "$rootfs/etc/hostname"
   printf '127.0.0.1 localhost\n127.0.1.1 vmguest\n' > "$rootfs/etc/hosts"
-  : > "$rootfs/etc/fstab"
+  # the engine's data root is the lane's second disk (scripts/vm/build-docker-disk.sh), images
+  # loaded on the host; without it the engine does not start and the job fails (no result)
+  echo 'LABEL=vmdocker /var/lib/docker ext4 defaults,nofail,x-systemd.device-timeout=30s 0 0' > "$rootfs/etc/fstab"
+  mkdir -p "$rootfs/etc/systemd/system/docker.service.d"
+  printf '[Unit]\nRequiresMountsFor=/var/lib/docker\n' > "$rootfs/etc/systemd/system/docker.service.d/devcoin-vm.conf"
   rm -f "$rootfs/usr/sbin/policy-rc.d"
   chroot "$rootfs" apt-get clean
   for m in dev/pts dev proc sys; do umount -l "$rootfs/$m"; done
