@@ -20,12 +20,19 @@ else
     mount -o remount,rw /sys/fs/cgroup || { echo "node-entrypoint: cannot make /sys/fs/cgroup writable (cgroup v2): the nested engine could not create cgroups" >&2; exit 1; }
   fi
   mkdir -p /sys/fs/cgroup/init
-  xargs -rn1 < /sys/fs/cgroup/cgroup.procs > /sys/fs/cgroup/init/cgroup.procs 2>/dev/null || true
   controllers=$(sed -e 's/ / +/g' -e 's/^/+/' < /sys/fs/cgroup/cgroup.controllers)
-  if [ "$controllers" != "+" ] && ! echo "$controllers" > /sys/fs/cgroup/cgroup.subtree_control; then
-    echo "node-entrypoint: could not delegate the cgroup controllers ($controllers) to the nested engine" >&2
-    exit 1
-  fi
+  # a `docker exec` that starts meanwhile (doctor's trial asks `docker version` every 300 ms)
+  # joins the root again, and delegating fails while any process is there: move, try, repeat
+  tries=0
+  until xargs -rn1 < /sys/fs/cgroup/cgroup.procs > /sys/fs/cgroup/init/cgroup.procs 2>/dev/null;
+    [ "$controllers" = "+" ] || echo "$controllers" 2>/dev/null > /sys/fs/cgroup/cgroup.subtree_control; do
+    tries=$((tries + 1))
+    if [ "$tries" -ge 50 ]; then
+      echo "node-entrypoint: could not delegate the cgroup controllers ($controllers) to the nested engine: $(echo "$controllers" 2>&1 > /sys/fs/cgroup/cgroup.subtree_control)" >&2
+      exit 1
+    fi
+    sleep 0.1
+  done
 fi
 
 # a pid file left by an engine that was stopped with the node blocks the next start

@@ -126,7 +126,7 @@ main() {
   printf '127.0.0.1 localhost\n127.0.1.1 vmguest\n' > "$rootfs/etc/hosts"
   # the engine's data root is the lane's second disk (scripts/vm/build-docker-disk.sh), images
   # loaded on the host; without it the engine does not start and the job fails (no result)
-  echo 'LABEL=vmdocker /var/lib/docker ext4 defaults,nofail,x-systemd.device-timeout=30s 0 0' > "$rootfs/etc/fstab"
+  echo 'LABEL=vmdocker /var/lib/docker ext4 defaults,nofail,x-systemd.device-timeout=300s 0 0' > "$rootfs/etc/fstab"
   mkdir -p "$rootfs/etc/systemd/system/docker.service.d"
   printf '[Unit]\nRequiresMountsFor=/var/lib/docker\n' > "$rootfs/etc/systemd/system/docker.service.d/devcoin-vm.conf"
   rm -f "$rootfs/usr/sbin/policy-rc.d"

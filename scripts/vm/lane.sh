@@ -11,7 +11,7 @@
 #
 #   bash scripts/vm/lane.sh [OUT_DIR]
 #
-# Environment: DEVCOIN_VM_TIMEOUT (seconds the guest may run, default 600), DEVCOIN_VM_CACHE.
+# Environment: DEVCOIN_VM_TIMEOUT (seconds the guest may run, default 900), DEVCOIN_VM_CACHE.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
@@ -72,10 +72,10 @@ rm -rf "$job/project/dist/bench"
   rm -rf node_modules/esbuild node_modules/@esbuild && mv "$job/esbuild" "$job/@esbuild" node_modules/)
 cp "$here/lane-job.sh" "$job/job.sh"
 echo "devcoin-workshop VM lane" > "$job/NAME"
-say "staged in $((SECONDS - start)) s; running the guest (at most ${DEVCOIN_VM_TIMEOUT:-600} s)"
+say "staged in $((SECONDS - start)) s; running the guest (at most ${DEVCOIN_VM_TIMEOUT:-900} s)"
 
 set +e
-bash "$here/run-job.sh" "$guest" "$job" "$out" "${DEVCOIN_VM_TIMEOUT:-600}" "rw:docker=$disk"
+bash "$here/run-job.sh" "$guest" "$job" "$out" "${DEVCOIN_VM_TIMEOUT:-900}" "rw:docker=$disk"
 rc=$?
 set -e
 echo "$((SECONDS - start))" > "$out/lane-seconds"

@@ -20,7 +20,7 @@ const cannot =
 if (cannot) console.log(`45-vm skipped: ${cannot}`);
 
 // the guest may run this long (the lane's own hard limit); the host side adds the cold build
-const GUEST_SECONDS = 600;
+const GUEST_SECONDS = Number(process.env.DEVCOIN_VM_TIMEOUT) || 900;
 
 interface Step { rc: number; seconds: number }
 let dir = '';
@@ -87,9 +87,17 @@ describe.skipIf(!!cannot)('VM lane: cgroup v2 and the routing mesh in a qemu gue
   });
 
   it('lab up brings up 1 manager + 1 worker whose nested engines run on cgroup v2 (the node entrypoint\'s v2 branch)', () => {
-    const up = step('lab-up');
-    const result = JSON.parse(up.out) as { created: string[]; swarm: boolean };
-    expect(result.created, `lab up --json: ${up.out}`).toEqual(expect.arrayContaining(['hub', 'node1', 'node2']));
+    // a second lab up, as the CLI advises, only when the first missed dockerd's 15 s for its
+    // containerd (emulation on a busy machine), and never for another reason
+    const up = steps.get('lab-up');
+    if (up && up.rc !== 0) {
+      expect(read('lab-up.err'), 'the first lab up failed for another reason than the containerd start timeout').toMatch(/timeout waiting for containerd to start/);
+      console.log(`45-vm: first lab up missed the containerd start timeout under emulation; lab up again: ${steps.get('lab-up-again')?.rc}`);
+    }
+    const name = up && up.rc !== 0 ? 'lab-up-again' : 'lab-up';
+    const ran = step(name);
+    const result = JSON.parse(ran.out) as { created: string[]; started: string[]; unchanged: string[]; swarm: boolean };
+    expect([...result.created, ...result.started, ...result.unchanged], `lab up --json: ${ran.out}`).toEqual(expect.arrayContaining(['hub', 'node1', 'node2']));
     expect(result.swarm).toBe(true);
     const ls = JSON.parse(step('lab-ls').out) as { nodes: { name: string; swarm: string; engine: string }[] };
     expect(ls.nodes.map((n) => `${n.name}:${n.swarm}`), 'lab ls: each node in the swarm with its planned role').toEqual(['node1:manager', 'node2:worker']);
@@ -109,39 +117,34 @@ describe.skipIf(!!cannot)('VM lane: cgroup v2 and the routing mesh in a qemu gue
     expect(r.slice(-3), 'memory.max, cpu.max, pids.max of the nested container (--memory 64m --cpus 0.5 --pids-limit 50)').toEqual(['67108864', '50000 100000', '50']);
   });
 
-  it('doctor in the guest reports cgroup v2, a nested engine and a working routing mesh', () => {
-    step('doctor-lab');
-    const d = json<Doctor>('doctor-lab.out');
-    expect(d, `doctor --json output: ${read('doctor-lab.out').slice(0, 300)}`).toBeDefined();
+  it('doctor on the freshly booted guest reports cgroup v2, a working nested engine and the routing mesh (ip_vs not loaded yet)', () => {
+    const d = json<Doctor>('doctor-fresh.out');
+    expect(d, `doctor --json on the fresh guest: ${read('doctor-fresh.out').slice(0, 300)} ${read('doctor-fresh.err').slice(0, 300)}`).toBeDefined();
     const by = (id: string) => d!.checks.find((c) => c.id === id);
     expect(d!.host.cgroup, `doctor's cgroup: ${by('cgroup')?.summary}`).toBe('v2');
     expect(by('cgroup')?.summary).toMatch(/^cgroup v2 \(systemd driver; \/proc\/self\/mountinfo: v2\)/);
     expect(by('nested')?.status, `doctor's nested: ${by('nested')?.summary}`).toBe('pass');
-    expect(d!.routingMesh, `doctor's routing-mesh: ${by('routing-mesh')?.summary}`).toBe(true);
-    expect(by('routing-mesh')?.status).toBe('pass');
-    expect(d!.checks.filter((c) => c.status === 'fail'), 'doctor failures').toEqual([]);
-  });
-
-  it('doctor on the freshly booted guest, before anything loaded ip_vs, already finds the routing mesh', () => {
     // a student's Ubuntu or Fedora host: IPVS is a module that Swarm loads when it needs it
-    const d = json<Doctor>('doctor-fresh.out');
-    expect(d, `doctor --json on the fresh guest: ${read('doctor-fresh.out').slice(0, 300)} ${read('doctor-fresh.err').slice(0, 300)}`).toBeDefined();
     expect(read('ipvs-at-boot').trim(), 'whether ip_vs was loaded at boot (the premise)').toBe('ip_vs not loaded');
-    const mesh = d!.checks.find((c) => c.id === 'routing-mesh');
-    expect(d!.routingMesh, `doctor's routing-mesh on the fresh guest: ${mesh?.summary}`).toBe(true);
-    expect(read('ipvs-after-stack'), 'ip_vs loaded by Swarm itself after the stack was deployed (nobody ran modprobe)').toMatch(/^ip_vs /m);
+    expect(d!.routingMesh, `doctor's routing-mesh: ${by('routing-mesh')?.summary}`).toBe(true);
+    expect(by('routing-mesh')?.summary).toMatch(/IPVS available as a module/);
+    expect(d!.checks.filter((c) => c.status === 'fail'), 'doctor failures').toEqual([]);
+    expect(steps.get('doctor-fresh')?.rc, 'doctor exit code').toBe(0);
+    // and the kernel did load it on its own once Swarm needed it (nobody ran modprobe)
+    expect(read('ipvs-after-stack'), 'ip_vs after the stack was deployed').toMatch(/^ip_vs /m);
   });
 
   // the premise of each "through the mesh" test: the service runs, by VIP, with an ingress port,
-  // and node2 (where the request goes) runs no task of it
+  // and node2 (drained; where the request goes) runs no task of it, nor of any other service
   function placement(name: string, service: string, port: number): void {
+    expect(step('drain').out, 'node2 drained, still Ready in the swarm').toMatch(/^node2 Ready Drain$/m);
     const out = step(name).out;
     const tasks = out.split('tasks:\n')[1]?.split('node2 containers:')[0].trim().split('\n').filter(Boolean) ?? [];
     const onNode2 = out.split('node2 containers:\n')[1]?.split('endpoint:')[0].trim().split('\n').filter(Boolean) ?? [];
     const endpoint = out.split('endpoint:\n')[1]?.trim() ?? '';
     expect(tasks.length, `${service}: running tasks (${out})`).toBeGreaterThan(0);
     for (const t of tasks) expect(t, `${service}: every running task on node1`).toMatch(/^node1 Running/);
-    expect(onNode2.filter((c) => c.startsWith(`${service}.`)), `${service}: containers on node2`).toEqual([]);
+    expect(onNode2.filter((c) => c.startsWith('devcoin_')), `${service}: task containers on node2`).toEqual([]);
     expect(endpoint, `${service}: endpoint mode`).toMatch(/^"vip" /);
     expect(endpoint, `${service}: a virtual IP`).toMatch(/"Addr":"\d+\.\d+\.\d+\.\d+\/\d+"/);
     expect(endpoint, `${service}: published port ${port} in ingress mode`).toMatch(new RegExp(`"PublishMode":"ingress","PublishedPort":${port}|"PublishedPort":${port}[^}]*"PublishMode":"ingress"`));
@@ -149,7 +152,7 @@ describe.skipIf(!!cannot)('VM lane: cgroup v2 and the routing mesh in a qemu gue
 
   it('stack.vip.yml (chapter 6, VIPs): the web UI answers on node2:8080, which runs none of its tasks', () => {
     step('stack-deploy');
-    step('stack-pinned');
+    step('stack-converged');
     placement('stack-placement', 'devcoin_webui', 8080);
     const page = step('stack-get').out;
     expect(page, `GET node2:8080/: ${page.slice(0, 200)}`).toMatch(/^status 200/);
@@ -162,7 +165,7 @@ describe.skipIf(!!cannot)('VM lane: cgroup v2 and the routing mesh in a qemu gue
 
   it('proxy.vip.yml (chapter 7): only the proxy publishes; node2:80 answers through the mesh with / and /api', () => {
     step('proxy-deploy');
-    step('proxy-pinned');
+    step('proxy-converged');
     placement('proxy-placement', 'devcoin_proxy', 80);
     expect(step('proxy-get').out, 'GET node2:80/').toMatch(/^status 200[^]*<title>[^<]*DevCoin/i);
     expect(step('proxy-get-api').out, 'GET node2:80/api/stats').toMatch(/^status 200[^]*"coins":\d+/);
@@ -172,7 +175,7 @@ describe.skipIf(!!cannot)('VM lane: cgroup v2 and the routing mesh in a qemu gue
 
   it('secrets.vip.yml (chapter 8): with a Redis password nobody typed, the api answers on node2:80 through the mesh', () => {
     step('secrets-deploy');
-    step('secrets-pinned');
+    step('secrets-proxy-converged');
     step('secrets-converged');
     placement('secrets-placement', 'devcoin_proxy', 80);
     expect(step('secrets-get-api').out, 'GET node2:80/api/stats after redis wants its password').toMatch(/^status 200[^]*"coins":\d+/);
