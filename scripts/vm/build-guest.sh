@@ -120,8 +120,11 @@ main() {
   install -m 0755 "$here/guest/devcoin-vm-job" "$rootfs/usr/local/sbin/devcoin-vm-job"
   install -m 0644 "$here/guest/devcoin-vm-job.service" "$rootfs/etc/systemd/system/devcoin-vm-job.service"
   chroot "$rootfs" systemctl enable devcoin-vm-job.service >/dev/null 2>&1
-  chroot "$rootfs" systemctl mask serial-getty@ttyS0.service getty@tty1.service apt-daily.timer apt-daily-upgrade.timer \
-    e2scrub_all.timer fstrim.timer >/dev/null 2>&1 || true
+  # what a batch job does not need costs seconds of emulated boot; ipvsadm.service must not
+  # load ip_vs either (the job checks that nobody but Swarm does)
+  chroot "$rootfs" systemctl mask serial-getty@ttyS0.service getty@tty1.service getty-static.service \
+    apt-daily.timer apt-daily-upgrade.timer e2scrub_all.timer fstrim.timer ipvsadm.service \
+    modprobe@drm.service modprobe@fuse.service modprobe@efi_pstore.service >/dev/null 2>&1 || true
   echo vmguest > "$rootfs/etc/hostname"
   printf '127.0.0.1 localhost\n127.0.1.1 vmguest\n' > "$rootfs/etc/hosts"
   # the engine's data root is the lane's second disk (scripts/vm/build-docker-disk.sh), images

@@ -191,7 +191,10 @@ async function checkNested(ctx: Context, docker: Docker): Promise<Check> {
     return { id: 'nested', status: 'warn', summary: `not tried: ${IMAGES.node} is not built yet`, fix: 'run `devcoin-workshop setup`, then doctor again' };
   }
   await removeStaleTrials(docker);
-  const r = await ctx.out.step('trial run of a nested engine', () => nestedEngineTrial(docker, { image: IMAGES.node }));
+  // DEVCOIN_TRIAL_SECONDS: more than the default 60 s for slow machines (the VM lane's emulation)
+  const seconds = Number(process.env.DEVCOIN_TRIAL_SECONDS);
+  const timeoutMs = Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : undefined;
+  const r = await ctx.out.step('trial run of a nested engine', () => nestedEngineTrial(docker, { image: IMAGES.node, timeoutMs }));
   if (r.ok) return { id: 'nested', status: 'pass', summary: `a lab node ran Docker ${r.version} inside (answered in ${r.seconds}s)`, fix: '' };
   return {
     id: 'nested',
