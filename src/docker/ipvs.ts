@@ -17,28 +17,52 @@ const PROBE_IMAGES = ['devcoin/busybox:latest', 'devcoin/base:trixie', 'devcoin/
 
 export interface RoutingMeshProbe {
   available: boolean;
+  /** false when IPVS is a module the kernel has not loaded yet (it loads it when Swarm asks) */
+  loaded: boolean;
   /** how it was found out */
   how: string;
 }
+
+/**
+ * yes: /proc/net/ip_vs is there (IPVS built in or loaded). module: not loaded yet, but the
+ * kernel has it as a module and may load modules: Swarm's first question to the IPVS netlink
+ * family loads it (ip_vs declares that family as its alias), as on a freshly booted Ubuntu,
+ * Fedora or Debian host, where /proc/net/ip_vs alone said "missing" (seen in the VM lane).
+ * /lib/modules of the engine's machine is mounted read-only when it exists.
+ */
+const PROBE =
+  'if [ -e /proc/net/ip_vs ]; then echo yes; ' +
+  'elif [ "$(cat /proc/sys/kernel/modules_disabled 2>/dev/null)" != 1 ] && ' +
+  'grep -qs "/ip_vs\\.ko" "/lib/modules/$(uname -r)/modules.builtin" "/lib/modules/$(uname -r)/modules.dep"; then echo module; ' +
+  'else echo no; fi';
 
 const cache = new WeakMap<Docker, Promise<RoutingMeshProbe>>();
 
 export async function probeRoutingMesh(docker: Docker, opts: { localFallback?: boolean } = {}): Promise<RoutingMeshProbe> {
   for (const image of PROBE_IMAGES) {
     if (!(await imageExists(docker, image))) continue;
-    const r = await runOnce(docker, {
-      image,
-      name: trialName('devcoin-ipvs-probe'),
-      cmd: ['/bin/sh', '-c', 'if [ -e /proc/net/ip_vs ]; then echo yes; else echo no; fi'],
-      hostConfig: { NetworkMode: 'host', AutoRemove: false },
-      timeoutMs: 20_000,
-    });
+    const modules: Docker.MountSettings = { Type: 'bind', Source: '/lib/modules', Target: '/lib/modules', ReadOnly: true };
+    const probe = (mounts: Docker.MountSettings[]) =>
+      runOnce(docker, {
+        image,
+        name: trialName('devcoin-ipvs-probe'),
+        cmd: ['/bin/sh', '-c', PROBE],
+        hostConfig: { NetworkMode: 'host', AutoRemove: false, Mounts: mounts },
+        timeoutMs: 20_000,
+      });
+    // an engine whose machine has no /lib/modules refuses the bind: ask without it
+    const r = await probe([modules]).catch(() => probe([]));
     const answer = r.stdout.trim();
-    if (answer === 'yes' || answer === 'no') return { available: answer === 'yes', how: `/proc/net/ip_vs seen from a ${image} container` };
+    if (answer === 'yes') return { available: true, loaded: true, how: `/proc/net/ip_vs seen from a ${image} container` };
+    if (answer === 'module') return { available: true, loaded: false, how: `ip_vs in the kernel's modules (/lib/modules), seen from a ${image} container` };
+    if (answer === 'no') return { available: false, loaded: false, how: `neither /proc/net/ip_vs nor an ip_vs module, seen from a ${image} container` };
   }
   // no probe image yet: the local kernel is the engine's only when the engine is local
-  if (opts.localFallback) return { available: existsSync('/proc/net/ip_vs'), how: '/proc/net/ip_vs on this machine' };
-  return { available: false, how: 'no image to probe with (assumed missing)' };
+  if (opts.localFallback) {
+    const loaded = existsSync('/proc/net/ip_vs');
+    return { available: loaded, loaded, how: '/proc/net/ip_vs on this machine' };
+  }
+  return { available: false, loaded: false, how: 'no image to probe with (assumed missing)' };
 }
 
 /**
