@@ -24,3 +24,8 @@ export function configDir(): string {
 export function labDir(lab: string): string {
   return join(configDir(), 'labs', lab);
 }
+
+/** What a lab's machines were found to have (the routing mesh or not), kept beside its progress. */
+export function routingFile(lab: string): string {
+  return join(labDir(lab), 'routing.json');
+}

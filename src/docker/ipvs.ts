@@ -13,7 +13,8 @@ import { imageExists } from './build.js';
 import { runOnce, trialName } from './trial.js';
 
 /** Small images that have a shell, best first. */
-const PROBE_IMAGES = ['devcoin/busybox:latest', 'devcoin/base:trixie', 'devcoin/node:latest'];
+// (a connected machine has the shell image `lab connect` left there)
+const PROBE_IMAGES = ['devcoin/busybox:latest', 'devcoin/base:trixie', 'devcoin/node:latest', 'devcoin/shell:latest'];
 
 export interface RoutingMeshProbe {
   available: boolean;

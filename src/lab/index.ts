@@ -1,6 +1,8 @@
 // The one door to a lab. Everything outside src/lab (the workshop core, the swarm module, the
 // CLI, the classroom, the bench, the chapters) imports this file and nothing else of src/lab:
 // which provider runs a lab (engines in containers, or connected machines) stays behind it.
+import { rmSync } from 'node:fs';
+import { routingFile } from '../paths.js';
 import { UserError } from '../errors.js';
 import { connect, hostEngine, type Endpoint } from '../docker/engine.js';
 import { engineMemory, type EngineMemory } from '../docker/memory.js';
@@ -63,7 +65,10 @@ export async function openLab(name: string): Promise<Lab> {
  * of connected machines only what `connect` made on each (its shell container) and the record.
  */
 export async function labDown(name: string): Promise<{ containers: number; volumes: number; networks: number }> {
-  return isRemoteLab(name) ? disconnectLab(name) : dindDown(name);
+  const removed = isRemoteLab(name) ? await disconnectLab(name) : await dindDown(name);
+  // what was learnt about the lab's machines goes with it (the next lab may run elsewhere)
+  rmSync(routingFile(name), { force: true });
+  return removed;
 }
 
 /**

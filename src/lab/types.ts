@@ -48,6 +48,11 @@ export interface Lab {
   terminal(node: string, size?: { cols: number; rows: number }): Promise<Terminal>;
   /** The environment that points a docker CLI at the node's engine (`lab env`). */
   dockerEnv(node: string): Promise<Record<string, string>>;
+  /**
+   * Whether Swarm's routing mesh (IPVS) works on the lab's machines: the chapters then teach VIPs
+   * and ingress ports instead of DNS round robin and host ports.
+   */
+  routingMesh(): Promise<boolean>;
   /** A dockerode client talking to that node's engine (TLS for the built-in lab). */
   engine(node: string): Promise<Docker>;
   stop(nodes: string[]): Promise<void>;

@@ -5,14 +5,15 @@
 // second copy of the steps to drift).
 import { ExitCode, UserError } from '../errors.js';
 import { ALL_TOUCHES, type Lab } from '../lab/index.js';
-import { findChapter, loadChapters } from './chapters.js';
+import { findChapter, inForm, loadChapters } from './chapters.js';
+import { routingFormOf } from './routing.js';
 import { runSteps } from './runner.js';
 import { task, type Face } from '../events.js';
 import type { Chapter } from './types.js';
 
 /** The start of chapter `slug`'s successor: chapter `slug` caught up, then its commands run. */
 export async function replayChapter(lab: Lab, slug: string, progress: (t: string) => void): Promise<void> {
-  const chapter = findChapter(await loadChapters(), slug);
+  const chapter = inForm(findChapter(await loadChapters(), slug), await routingFormOf(lab.name, lab));
   await chapter.module.catchUp(lab, progress);
   progress(`running the commands of chapter ${chapter.number} (${chapter.slug})`);
   await runSteps(lab, chapter);

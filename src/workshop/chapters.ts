@@ -4,7 +4,7 @@ import { join, relative } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chaptersDir, packageRoot } from '../paths.js';
 import { ExitCode, UserError, errorMessage } from '../errors.js';
-import { parseChapter } from './markdown.js';
+import { parseChapter, type RoutingForm } from './markdown.js';
 import type { Chapter, ChapterModule } from './types.js';
 
 let cache: Chapter[] | undefined;
@@ -52,8 +52,11 @@ export async function loadChaptersFrom(sourceDir: string, compiledDir: string): 
     if (!Array.isArray(mod.checks) || typeof mod.catchUp !== 'function') {
       throw broken('its module does not export `checks` (a list) and `catchUp` (a function)', `fix chapters/${dir}/index.ts, then run \`npm run build\``);
     }
+    const text = readFileSync(readme, 'utf8');
+    const forms = { dnsrr: parseChapter(text, `chapters/${dir}/README.md`, 'dnsrr'), mesh: parseChapter(text, `chapters/${dir}/README.md`, 'mesh') };
     chapters.push({
-      ...parseChapter(readFileSync(readme, 'utf8'), `chapters/${dir}/README.md`),
+      ...forms.dnsrr,
+      forms,
       number: Number(dir.slice(0, 2)),
       slug: dir.slice(3),
       dir,
@@ -89,4 +92,9 @@ export function findChapter(chapters: Chapter[], name: string): Chapter {
     guess ? `did you mean "${guess}"? (see devcoin-workshop list)` : 'see devcoin-workshop list',
     ExitCode.usage,
   );
+}
+
+/** The chapter as it reads (and runs) on a lab of that routing form. */
+export function inForm(chapter: Chapter, form: RoutingForm): Chapter {
+  return { ...chapter, ...chapter.forms[form] };
 }

@@ -3,7 +3,8 @@
 // failure and says how to continue.
 import { ExitCode, UserError } from '../errors.js';
 import { builtInLabExists, isConnected, labDown, labUp, openLab, withLabLock } from '../lab/index.js';
-import { findChapter, loadChapters } from './chapters.js';
+import { findChapter, inForm, loadChapters } from './chapters.js';
+import { routingFormOf } from './routing.js';
 import { catchUp } from './catch-up.js';
 import { runSteps } from './runner.js';
 import { verifyChapter } from './verify.js';
@@ -67,6 +68,7 @@ export async function demo(labName: string, opts: DemoOptions, face: Face): Prom
     });
   }
   const lab = await openLab(labName);
+  const form = await routingFormOf(labName, lab);
   await catchUp(lab, from, face, !!opts.yes);
 
   const rows: DemoRow[] = [];
@@ -76,7 +78,7 @@ export async function demo(labName: string, opts: DemoOptions, face: Face): Prom
     face.emit({ type: 'chapter', number: c.number, slug: c.slug, title: c.title, intro: c.intro });
     let outcome: 'done' | 'quit';
     try {
-      outcome = await runSteps(lab, c, face);
+      outcome = await runSteps(lab, inForm(c, form), face);
     } catch (err) {
       face.emit({ type: 'log', level: 'warn', text: `stopped in ${c.slug}; continue with: devcoin-workshop demo --from ${c.slug}` });
       stepFailure(err, c);

@@ -21,7 +21,16 @@ export const LAB_VERBS = { stop: 'stopping', start: 'starting', kill: 'killing' 
 export type LabVerb = keyof typeof LAB_VERBS;
 
 /** Every directive the parser knows (chapters/README.md documents each; a unit test holds them together). */
-export const DIRECTIVES = ['expect-fail', 'wait', 'lab', 'run', 'capture'] as const;
+export const DIRECTIVES = ['expect-fail', 'wait', 'lab', 'run', 'capture', 'form'] as const;
+
+/**
+ * How a lab's services are reached: through Swarm's routing mesh (IPVS: virtual IPs, ingress
+ * ports that answer on every node) or without it (DNS round robin, ports published where a task
+ * runs). A chapter may say a thing each way (`<!-- form: mesh -->` ... `<!-- form: dnsrr -->` ...
+ * `<!-- form: all -->`); the lab's form picks which one is read and run.
+ */
+export type RoutingForm = 'mesh' | 'dnsrr';
+export const ROUTING_FORMS: readonly RoutingForm[] = ['dnsrr', 'mesh'];
 
 /** The tokens of a chapter's Markdown (or of any part of it, such as its hint). */
 export function tokensOf(text: string): Token[] {
@@ -40,12 +49,22 @@ function directiveOf(token: Token): RegExpExecArray | undefined {
   return DIRECTIVE.exec(token.raw.trim()) ?? undefined;
 }
 
-export function parseChapter(text: string, file = 'README.md'): ParsedChapter {
+export function parseChapter(text: string, file = 'README.md', form: RoutingForm = 'dnsrr'): ParsedChapter {
   const steps: Step[] = [];
   const shown: string[] = [];
   let title = '';
   let expectFail: RegExp | undefined;
+  // which form the text being read belongs to: both, or only one
+  let only: RoutingForm | 'all' = 'all';
   for (const token of tokensOf(text)) {
+    const f = directiveOf(token);
+    if (f?.[1] === 'form') {
+      const which = f[3].trim();
+      if (which !== 'all' && !(ROUTING_FORMS as readonly string[]).includes(which)) throw new ChapterFormatError(`${file}: form must be ${ROUTING_FORMS.join(', ')} or all, not "${which}"`);
+      only = which as RoutingForm | 'all';
+      continue;
+    }
+    if (only !== 'all' && only !== form) continue;
     if (!title && token.type === 'heading' && (token as Tokens.Heading).depth === 1) title = (token as Tokens.Heading).text.trim();
     const node = commandNode(token);
     if (node) {
@@ -87,6 +106,7 @@ export function parseChapter(text: string, file = 'README.md'): ParsedChapter {
         throw new ChapterFormatError(`${file}: unknown directive "${name}"`);
     }
   }
+  if (only !== 'all') throw new ChapterFormatError(`${file}: a form block is not closed with <!-- form: all -->`);
   if (!title) throw new ChapterFormatError(`${file}: no "# title" line`);
   const markdown = shown.join('').replace(/\n{3,}/g, '\n\n').trim() + '\n';
   return { title, intro: firstParagraph(markdown), steps, markdown, hint: section(markdown, 'Hint') };

@@ -67,4 +67,6 @@ export interface Chapter extends ParsedChapter {
   slug: string;
   dir: string;
   module: ChapterModule;
+  /** the chapter as read on a lab with the routing mesh and without it (the fields above: without) */
+  forms: Record<'mesh' | 'dnsrr', ParsedChapter>;
 }

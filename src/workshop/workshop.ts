@@ -1,7 +1,8 @@
 // The student's verbs on a lab: list, show, current, hint, run, verify, next, goto, reset.
 import { ExitCode, UserError } from '../errors.js';
 import { isConnected, labDown, labUp, openLab, webUrl, withLabLock, type Lab } from '../lab/index.js';
-import { findChapter, loadChapters } from './chapters.js';
+import { findChapter, inForm, loadChapters } from './chapters.js';
+import { routingFormOf } from './routing.js';
 import { catchUp } from './catch-up.js';
 import { clearProgress, readProgress, writeProgress, type Progress } from './progress.js';
 import { runSteps, StepFailed } from './runner.js';
@@ -25,7 +26,8 @@ async function chaptersAndProgress(lab: string): Promise<{ chapters: Chapter[]; 
 /** The chapter named (slug, number or folder), or the lab's current one. */
 export async function chapterOf(lab: string, name?: string): Promise<Chapter> {
   const { chapters, progress } = await chaptersAndProgress(lab);
-  return findChapter(chapters, name ?? progress.current);
+  // as the lab reads it: with the routing mesh or without
+  return inForm(findChapter(chapters, name ?? progress.current), await routingFormOf(lab));
 }
 
 export async function listChapters(lab: string): Promise<ChapterRow[]> {

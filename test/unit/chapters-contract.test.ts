@@ -21,6 +21,7 @@ function fakeLab(handler: (node: string, cmd: string) => ExecResult, log: string
     engine: async () => { throw new Error('no engine in unit tests'); },
     terminal: async () => { throw new Error('no terminal in unit tests'); },
     dockerEnv: async () => ({}),
+    routingMesh: async () => false,
     preexisting: async () => [],
     stop: async (n) => { log.push(`stop ${n.join(' ')}`); },
     kill: async (n) => { log.push(`kill ${n.join(' ')}`); },
@@ -46,7 +47,8 @@ describe('the directive contract of chapters/README.md', () => {
       '<!-- capture node1 TOKEN: echo abc -->', '<!-- run node2: tidy -->', '<!-- wait node3 5: ready -->',
       ...Object.keys(LAB_VERBS).map((v) => `<!-- lab: ${v} node4 node5 -->`),
       '<!-- expect-fail: refused -->', '```sh node1', 'echo $TOKEN', '```', ''].join('\n');
-    const c: Chapter = { ...parseChapter(md), number: 1, slug: 't', dir: '01-t', module: { checks: [], catchUp: async () => {} } };
+    const parsed = parseChapter(md);
+    const c: Chapter = { ...parsed, forms: { dnsrr: parsed, mesh: parsed }, number: 1, slug: 't', dir: '01-t', module: { checks: [], catchUp: async () => {} } };
     const log: string[] = [];
     const lab = fakeLab((_n, cmd) => (cmd.includes('echo $TOKEN') ? { exitCode: 1, stdout: '', stderr: 'refused' } : ok), log);
     expect(await runSteps(lab, c)).toBe('done');
@@ -63,7 +65,8 @@ describe('the directive contract of chapters/README.md', () => {
 });
 
 function chapterWith(checks: Check[]): Chapter {
-  return { ...parseChapter('# T\n\nintro\n'), number: 1, slug: 't', dir: '01-t', module: { checks, catchUp: async () => {} } };
+  const parsed = parseChapter('# T\n\nintro\n');
+  return { ...parsed, forms: { dnsrr: parsed, mesh: parsed }, number: 1, slug: 't', dir: '01-t', module: { checks, catchUp: async () => {} } };
 }
 
 describe('verify: fast on a plainly wrong state, patient while converging', () => {

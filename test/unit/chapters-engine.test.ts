@@ -46,6 +46,7 @@ function fakeLab(handler: (node: string, cmd: string) => ExecResult, log: string
     engine: async () => { throw new Error('no engine in unit tests'); },
     terminal: async () => { throw new Error('no terminal in unit tests'); },
     dockerEnv: async () => ({}),
+    routingMesh: async () => false,
     preexisting: async () => [],
     stop: async (n) => { log.push(`stop ${n.join(' ')}`); },
     kill: async (n) => { log.push(`kill ${n.join(' ')}`); },
@@ -54,7 +55,8 @@ function fakeLab(handler: (node: string, cmd: string) => ExecResult, log: string
 }
 
 function chapter(md: string, module: Partial<ChapterModule> = {}): Chapter {
-  return { ...parseChapter(md), number: 9, slug: 'sample', dir: '09-sample', module: { checks: [], catchUp: async () => {}, ...module } };
+  const parsed = parseChapter(md);
+  return { ...parsed, forms: { dnsrr: parsed, mesh: parseChapter(md, 'README.md', 'mesh') }, number: 9, slug: 'sample', dir: '09-sample', module: { checks: [], catchUp: async () => {}, ...module } };
 }
 
 describe('chapter markdown', () => {
@@ -187,5 +189,40 @@ describe('verify', () => {
       { id: 'never', title: 'never', ok: false, detail: '0/5', hint: 'look here' },
       { id: 'boom', title: 'boom', ok: false, detail: 'could not check: engine gone', hint: 'h2' },
     ]);
+  });
+});
+
+describe('a chapter in two forms: with the routing mesh and without', () => {
+  const md = [
+    '# Publish', '', 'Both read this.', '',
+    '<!-- form: dnsrr -->',
+    'Without the mesh, the port answers where a task runs.', '',
+    '```sh node1', 'docker service create --endpoint-mode dnsrr --publish published=80,target=80,mode=host web', '```', '',
+    '<!-- form: mesh -->',
+    'With the mesh, every node answers.', '',
+    '```sh node1', 'docker service create --publish 80:80 web', '```', '',
+    '<!-- form: all -->',
+    '```sh node1', 'docker service ls', '```', '',
+  ].join('\n');
+
+  it('reads and runs only the lab\'s form, with the text both share', () => {
+    const plain = parseChapter(md, 'README.md', 'dnsrr');
+    const mesh = parseChapter(md, 'README.md', 'mesh');
+    const commands = (c: typeof plain) => c.steps.map((s) => (s.kind === 'command' ? s.command : s.name));
+    expect(commands(plain)).toEqual(['docker service create --endpoint-mode dnsrr --publish published=80,target=80,mode=host web', 'docker service ls']);
+    expect(commands(mesh)).toEqual(['docker service create --publish 80:80 web', 'docker service ls']);
+    expect(plain.markdown).toContain('where a task runs');
+    expect(plain.markdown).not.toContain('every node answers');
+    expect(mesh.markdown).toContain('every node answers');
+    expect(mesh.markdown).not.toContain('mode=host');
+    for (const c of [plain, mesh]) {
+      expect(c.markdown).toContain('Both read this.');
+      expect(c.markdown).not.toContain('<!--');
+    }
+  });
+
+  it('refuses an unknown form and a form block never closed, when the chapter is read', () => {
+    expect(() => parseChapter('# T\n\n<!-- form: ipvs -->\n\nx\n\n<!-- form: all -->\n')).toThrow(/form must be dnsrr, mesh or all, not "ipvs"/);
+    expect(() => parseChapter('# T\n\n<!-- form: mesh -->\n\nx\n')).toThrow(/a form block is not closed/);
   });
 });

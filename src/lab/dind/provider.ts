@@ -9,6 +9,7 @@ import { containersWith, logTail } from '../../docker/containers.js';
 import { ExitCode, UserError } from '../../errors.js';
 import { LABELS } from '../../labels.js';
 import { sleep } from '../../retry.js';
+import { routingMeshAvailable } from '../../docker/ipvs.js';
 import type { Lab, LabNode, Terminal } from '../types.js';
 import { clientTls } from './certs.js';
 import { WEB_PORT_LABELS, WEB_PORTS, containerName, type WebPort } from '../names.js';
@@ -141,6 +142,11 @@ export class DindLab implements Lab {
   async dockerEnv(node: string): Promise<Record<string, string>> {
     const c = await this.container(node);
     return { DOCKER_HOST: this.tlsEndpoint(c), DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(clientTls(this.name).ca) };
+  }
+
+  /** The nodes share the kernel of the engine that runs them: ask that engine. */
+  routingMesh(): Promise<boolean> {
+    return routingMeshAvailable(this.host.docker);
   }
 
   /** Every engine of the built-in lab is the lab's own: a catch-up removes nothing of anybody else's. */

@@ -6,6 +6,7 @@ import { answerWithin, clientFor, type Endpoint } from '../../docker/engine.js';
 import { execIn, openTty, type ExecOptions, type ExecResult } from '../../docker/exec.js';
 import { ExitCode, UserError } from '../../errors.js';
 import { withTimeout } from '../../retry.js';
+import { routingMeshAvailable } from '../../docker/ipvs.js';
 import type { CatchUpTouch, Lab, LabNode, Terminal } from '../types.js';
 import { preexisting, takeInventory } from './inventory.js';
 import { readSpec, shellName, type RemoteNode, type RemoteSpec } from './spec.js';
@@ -79,6 +80,11 @@ export class RemoteLab implements Lab {
   async dockerEnv(node: string): Promise<Record<string, string>> {
     const ep: Endpoint = this.node(node).endpoint;
     return ep.tls ? { DOCKER_HOST: ep.host, DOCKER_TLS_VERIFY: '1', DOCKER_CERT_PATH: dirname(ep.tls.ca) } : { DOCKER_HOST: ep.host };
+  }
+
+  /** Asked of node1's machine: a room's machines are alike (the chapters assume one form for all). */
+  async routingMesh(): Promise<boolean> {
+    return routingMeshAvailable(await this.answering(this.spec.nodes[0].name));
   }
 
   async preexisting(touches: CatchUpTouch[]): Promise<string[]> {
