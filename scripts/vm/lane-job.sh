@@ -107,6 +107,9 @@ if ! run lab-up cli --lab "$LAB" lab up --managers 1 --workers 1 --swarm --json;
   fi
 fi
 run lab-ls cli --lab "$LAB" lab ls --json
+# the chapters as this lab reads them: the routing-mesh form (what the test looks for)
+run show-registry cli --lab "$LAB" show registry --json
+run show-stack cli --lab "$LAB" show stack --json
 for n in node1 node2; do docker logs "$LAB-$n" > "$OUT/$n-logs" 2>&1; done
 
 # nested engines on cgroup v2: the node's view, its engine, and a nested container with limits
@@ -122,7 +125,7 @@ echo "$N2" > "$OUT/node2-address"
 run drain on node1 'docker node update --availability drain node2 >/dev/null && docker node ls --format "{{.Hostname}} {{.Status}} {{.Availability}}"'
 
 # chapter 6's stack in its VIP form: webui published 8080 through the ingress network
-run stack-deploy on node1 'docker stack deploy -c /workshop/swarm/stack.vip.yml devcoin' && no_miners
+run stack-deploy on node1 'docker stack deploy --resolve-image never -c /workshop/swarm/stack.vip.yml devcoin' && no_miners
 run stack-converged converged devcoin_webui
 run stack-placement placement devcoin_webui
 run stack-get get_ok "http://$N2:8080/" 180
@@ -130,7 +133,7 @@ run stack-get-api get_ok "http://$N2:8080/api/stats" 120
 { grep -w '^ip_vs' /proc/modules || echo "ip_vs not loaded"; } > "$OUT/ipvs-after-stack"
 
 # chapter 7's proxy in its VIP form: only the proxy publishes (80), through the ingress network
-run proxy-deploy on node1 'docker stack deploy -c /workshop/swarm/proxy.vip.yml devcoin' && no_miners
+run proxy-deploy on node1 'docker stack deploy --resolve-image never -c /workshop/swarm/proxy.vip.yml devcoin' && no_miners
 run proxy-converged converged devcoin_proxy
 run proxy-placement placement devcoin_proxy
 run proxy-get get_ok "http://$N2:80/" 180
@@ -138,7 +141,7 @@ run proxy-get-api get_ok "http://$N2:80/api/stats" 120
 run proxy-8080-gone sh -c "curl -s -m 5 -o /dev/null -w '%{http_code}' http://$N2:8080/; echo"
 
 # chapter 8's secrets in its VIP form: redis wants a password nobody typed
-run secrets-deploy on node1 'openssl rand -base64 32 | docker secret create redis_password - >/dev/null && docker stack deploy -c /workshop/swarm/secrets.vip.yml devcoin' && no_miners
+run secrets-deploy on node1 'openssl rand -base64 32 | docker secret create redis_password - >/dev/null && docker stack deploy --resolve-image never -c /workshop/swarm/secrets.vip.yml devcoin' && no_miners
 run secrets-proxy-converged converged devcoin_proxy
 run secrets-converged until_ok node1 240 "t=\$(docker service ps devcoin_redis devcoin_api --filter desired-state=running --format '{{.Name}} {{.CurrentState}}');
   [ \$(docker service inspect devcoin_redis --format '{{len .Spec.TaskTemplate.ContainerSpec.Secrets}}') = 1 ] &&

@@ -152,6 +152,15 @@ describe.skipIf(!!cannot)('VM lane: cgroup v2 and the routing mesh in a qemu gue
     expect(endpoint, `${service}: published port ${port} in ingress mode`).toMatch(new RegExp(`"PublishMode":"ingress","PublishedPort":${port}|"PublishedPort":${port}[^}]*"PublishMode":"ingress"`));
   }
 
+  it('the chapters read in their routing-mesh form on this lab: the registry published through the mesh, the vip stack file', () => {
+    const registry = JSON.parse(step('show-registry').out).markdown as string;
+    expect(registry).toContain('--publish published=5000,target=5000 registry:2');
+    expect(registry).not.toMatch(/mode=host registry:2|--endpoint-mode dnsrr --publish/);
+    const stack = JSON.parse(step('show-stack').out).markdown as string;
+    expect(stack).toContain('--compose-file /workshop/swarm/stack.vip.yml devcoin');
+    expect(stack).not.toContain('stack.dnsrr.yml devcoin');
+  });
+
   it('stack.vip.yml (chapter 6, VIPs): the web UI answers on node2:8080, which runs none of its tasks', () => {
     step('stack-deploy');
     step('stack-converged');
