@@ -63,11 +63,12 @@ load() {
   say "loaded $(echo $1 | wc -w) images in $((SECONDS - t)) s"
 }
 
-# the nodes' volumes as `lab up` makes them (src/lab/names.ts; src/lab/dind.ts labUp)
+# the nodes' volumes as `lab up` makes them (src/lab/names.ts, src/labels.ts; src/lab/dind/provision.ts labUp)
 volumes=$(cd "$root" && node --input-type=module -e "
   const n = await import('./dist/src/lab/names.js');
+  const { LABELS } = await import('./dist/src/labels.js');
   for (const node of '$nodes'.split(' ')) {
-    const labels = { ...n.labLabels('$lab'), [n.KIND_LABEL]: 'node', [n.NODE_LABEL]: node };
+    const labels = { ...n.labLabels('$lab'), [LABELS.kind]: 'node', [LABELS.node]: node };
     console.log([n.volumeName('$lab', node), ...Object.entries(labels).map(([k, v]) => k + '=' + v)].join(' '));
   }")
 
@@ -104,7 +105,7 @@ seeder=$(docker run -d --name "vm-hubseed-$$" -v "$hub:/var/lib/registry" -p 127
 port=$(docker port "$seeder" 5000/tcp | head -n 1 | sed 's/.*://')
 (cd "$root" && node --input-type=module -e "
   const { hostEngine } = await import('./dist/src/docker/engine.js');
-  const { waitForHub, seedHub } = await import('./dist/src/lab/hub.js');
+  const { waitForHub, seedHub } = await import('./dist/src/lab/dind/hub.js');
   await waitForHub($port);
   const host = await hostEngine();
   const r = await seedHub(host.docker, $port);

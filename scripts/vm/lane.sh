@@ -20,7 +20,7 @@ die() { printf 'vm-lane: %s\n' "$*" >&2; exit 2; }
 start=$SECONDS
 
 [ "$(id -u)" = 0 ] || die "the VM lane needs root (debootstrap, chroot, apt): run it as root"
-[ -f "$root/dist/src/cli.js" ] || die "the CLI is not built: run \`npm run build\` first"
+[ -f "$root/dist/src/cli/main.js" ] || die "the CLI is not built: run \`npm run build\` first"
 command -v docker >/dev/null 2>&1 && timeout 20 docker info >/dev/null 2>&1 || die "no Docker engine answers: run \`bash scripts/ensure-engine.sh\`"
 
 guest=$(bash "$here/build-guest.sh")
@@ -36,7 +36,7 @@ LAB=vmlab
 NODES="node1 node2"
 mapfile -t images < <(cd "$root" && node --input-type=module -e "
   const { IMAGES } = await import('./dist/src/images/catalog.js');
-  const { HUB_CONTENT } = await import('./dist/src/lab/hub.js');
+  const { HUB_CONTENT } = await import('./dist/src/lab/dind/hub.js');
   for (const i of new Set([IMAGES.node, IMAGES.registry, ...HUB_CONTENT.map(([i]) => i)])) console.log(i);")
 mapfile -t nested < <(cd "$root" && grep -ho 'devcoin/[a-z]*:latest' stack/swarm/*.vip.yml | sort -u)
 ids=()
