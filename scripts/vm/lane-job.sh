@@ -123,6 +123,9 @@ run nested-run on node2 'docker run --rm --memory 64m --cpus 0.5 --pids-limit 50
 N2=$(addr node2)
 echo "$N2" > "$OUT/node2-address"
 run drain on node1 'docker node update --availability drain node2 >/dev/null && docker node ls --format "{{.Hostname}} {{.Status}} {{.Availability}}"'
+# redis is pinned to a node labelled devcoin.redis=true (chapter 6 labels node1): without the
+# label its task stays pending and every /api answer is a 503
+run redis-label on node1 'docker node update --label-add devcoin.redis=true node1 >/dev/null && docker node inspect node1 --format "{{json .Spec.Labels}}"'
 
 # chapter 6's stack in its VIP form: webui published 8080 through the ingress network
 run stack-deploy on node1 'docker stack deploy --resolve-image never -c /workshop/swarm/stack.vip.yml devcoin' && no_miners

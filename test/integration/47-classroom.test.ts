@@ -417,7 +417,8 @@ describe('classroom: the student and the radar in Chromium', () => {
     await sleep(3000);
     server.child.kill('SIGKILL');
     await server.exited;
-    expect(roster().students[1].pending?.chapter).toBe('services');
+    const killed = roster().students[1];
+    expect(killed.pending?.chapter, `the job ended before the kill: ${killed.lastJobError ?? 'no error'}\n${server.stderr()}`).toBe('services');
     const before = server.urls;
     server = await serve(['serve', '--verbose'], 60_000);
     expect(server.urls).toEqual(before);
