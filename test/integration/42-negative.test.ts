@@ -214,7 +214,11 @@ describe('verify rejects broken late chapters (on the demo\'s end state)', { tim
   });
 
   it('stack: one miner only, and an image not from the registry', { timeout: 600_000 }, async () => {
-    // the secrets stack runs 2 miners and no web UI port: chapter 6's end it is not
+    // the secrets stack runs 2 miners and no web UI port: chapter 6's end it is not. The proxy
+    // test redeployed it over one miner (the update test's end), and the proxy's checks pass
+    // with the second miner still starting: wait for both, or the detail reads "miner 1"
+    const miners = await lab.exec('node1', `for i in $(seq 90); do [ "$(docker service ps devcoin_miner --filter desired-state=running --format '{{.CurrentState}}' | grep -c '^Running')" = 2 ] && exit 0; sleep 1; done; docker service ps devcoin_miner; exit 1`);
+    expect(miners.exitCode, `two miners running after the proxy test's deploy: ${miners.stdout}`).toBe(0);
     await expectFails('stack', 'stack-converged', /docker service scale devcoin_miner=6/, /miner 2,/);
     await on('node1', 'docker service scale --detach devcoin_miner=1 >/dev/null');
     await on('node1', 'for i in $(seq 60); do [ "$(docker service ps devcoin_miner --filter desired-state=running -q | wc -l)" = 1 ] && exit 0; sleep 1; done; exit 1');
