@@ -131,17 +131,23 @@ export async function labFigures(o: BenchOptions): Promise<Figure[]> {
     figures.push({
       id: 'demo', title: `whole demo (${(await loadChapters()).length} chapters) on a warm lab, --speed 0, one run, vs the sum of its chapters`, value: demo, unit: 's',
       baseline: summary?.totalSeconds ?? null, ratio: summary ? demo / summary.totalSeconds : null,
-      target: '< 360 s', met: demo < 360, runs: [demo],
+      // issue #14: the demo of ten chapters under 5 minutes on this machine
+      target: '< 300 s', met: demo < 300, runs: [demo],
       note: slowest ? `slowest chapter: ${slowest.chapter} ${slowest.seconds.toFixed(1)} s` : undefined,
     });
-    // the demo ends with the whole stack running (chapter 8): its memory against the idle lab
+    // the demo ends with the whole stack running, Prometheus and its exporters too (chapter
+    // 10): its memory against the idle lab
     await new Promise((r) => setTimeout(r, 10_000));
     const full = await labMemoryBytes(lab);
     figures.push({
-      id: 'memory-stack', title: 'memory of the lab with the whole DevCoin stack running (end of chapter 8) vs the idle lab',
+      id: 'memory-stack', title: 'memory of the lab at the end of the demo (chapter 10: the whole DevCoin stack, Prometheus, node exporters) vs the idle lab',
       value: full / 2 ** 20, unit: 'MiB', baseline: idle / 2 ** 20, ratio: full / idle, target: '< 1536 MiB', met: full < 1.5 * 2 ** 30, runs: [],
     });
-    // a student lab at its heaviest (the end of the secrets chapter): what a classroom holds
+    // what a classroom holds, at the state issue #13 names (the end of the secrets chapter):
+    // back there (goto replays chapters 1-7), its commands run, the stack left to settle
+    await execa('node', [cli, '--lab', lab, 'goto', 'secrets'], { env });
+    await execa('node', [cli, '--lab', lab, 'run', 'secrets'], { env });
+    await new Promise((r) => setTimeout(r, 20_000));
     figures.push(...(await classroomFigures(o, lab, 'the end of the secrets chapter')));
     await execa('node', [cli, '--lab', lab, 'goto', 'stack'], { env });
     await execa('node', [cli, '--lab', lab, 'run', 'stack'], { env });

@@ -7,12 +7,12 @@ import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 
 /**
- * Measured by `npm run bench -- --only classroom` on this project's machine (2 cores, 24 GiB),
- * 2026-11-30: one lab (5 nodes and its hub) at the end of the secrets chapter, the whole DevCoin
- * stack running (its miners hash all the time: the CPU figure). Used when bench/results.json has
- * no classroom figures (a checkout without a full bench run).
+ * Measured by a full `npm run bench` on this project's machine (2 cores, 24 GiB), 2026-12-01:
+ * one lab (5 nodes and its hub) at the end of the secrets chapter, the whole DevCoin stack
+ * running (its miners hash all the time: the CPU figure; `--only classroom` on 2026-11-30 read
+ * 1085 MiB and 0.71 cores). Used when bench/results.json has no classroom figures.
  */
-export const MEASURED = { labMiB: 1085, labCpuCores: 0.71 };
+export const MEASURED = { labMiB: 1217, labCpuCores: 0.43 };
 
 /** Memory kept free for the host, the engine and the classroom server. */
 export const RESERVE_MIB = 2048;
