@@ -9,7 +9,7 @@ async function plannedNames(lab: Lab, role: 'manager' | 'worker'): Promise<strin
   return (await lab.nodes()).filter((n) => n.plannedRole === role).map((n) => n.name).sort();
 }
 
-type NodeView = { Description?: { Hostname?: string }; Status?: { State?: string }; ManagerStatus?: { Reachability?: string } };
+type NodeView = { Description?: { Hostname?: string }; Spec?: { Role?: string }; Status?: { State?: string }; ManagerStatus?: { Reachability?: string } };
 
 /**
  * Nodes still settling: a state of "unknown", or one that is down/unreachable while its machine
@@ -21,6 +21,8 @@ async function settling(lab: Lab, nodes: NodeView[]): Promise<boolean> {
     const state = n.Status?.State;
     const reach = n.ManagerStatus?.Reachability;
     if (state === 'unknown' || reach === 'unknown') return true;
+    // just promoted: the spec says manager, the raft has not counted it yet (no manager status)
+    if (n.Spec?.Role === 'manager' && !n.ManagerStatus) return running.has(n.Description?.Hostname ?? '');
     const notUp = state !== 'ready' || (reach !== undefined && reach !== 'reachable');
     return notUp && running.has(n.Description?.Hostname ?? '');
   });
