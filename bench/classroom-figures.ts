@@ -90,29 +90,37 @@ export async function classroomFigures(o: BenchOptions, lab: string, state: stri
 }
 
 /**
+ * Brings `lab` to the state the classroom figures are about (the end of the secrets chapter; in
+ * a quick run chapter 4's): goto replays the chapters before it, its commands run, the stack
+ * settles (the figure is about a lab in use, not one starting). Returns that state's name.
+ */
+export async function toClassroomState(o: BenchOptions, lab: string): Promise<string> {
+  const { join } = await import('node:path');
+  const { execa } = await import('execa');
+  const { packageRoot } = await import('../src/paths.js');
+  const cli = join(packageRoot, 'bin', 'devcoin-workshop');
+  const env = { NO_COLOR: '1', DEVCOIN_HOME: process.env.DEVCOIN_HOME };
+  const chapter = o.quick ? 'drain' : 'secrets';
+  o.log(`bench: classroom: goto ${chapter} and run it (replays the chapters before it)`);
+  await execa('node', [cli, '--lab', lab, 'goto', chapter], { env });
+  await execa('node', [cli, '--lab', lab, 'run', chapter], { env });
+  await new Promise((r) => setTimeout(r, o.quick ? 2000 : 20_000));
+  return o.quick ? "chapter 4's state (quick run)" : 'the end of the secrets chapter';
+}
+
+/**
  * `npm run bench -- --only classroom`: the classroom figures alone (a full run measures them on
- * the demo's lab): a lab of its own brought to the end of the secrets chapter (goto secrets, which
- * replays chapters 1-7, then its commands), measured, removed.
+ * the demo's lab): a lab of its own brought to the end of the secrets chapter, measured, removed.
  */
 export async function classroomAlone(o: BenchOptions): Promise<Figure[]> {
   const { mkdtempSync } = await import('node:fs');
   const { tmpdir } = await import('node:os');
   const { join } = await import('node:path');
-  const { execa } = await import('execa');
   const { labDown, labUp } = await import('../src/lab/index.js');
-  const { packageRoot } = await import('../src/paths.js');
   process.env.DEVCOIN_HOME = mkdtempSync(join(tmpdir(), 'devcoin-bench-class-'));
-  const cli = join(packageRoot, 'bin', 'devcoin-workshop');
-  const env = { NO_COLOR: '1', DEVCOIN_HOME: process.env.DEVCOIN_HOME };
   try {
     await labUp(o.lab, { managers: 3, workers: 2 });
-    const chapter = o.quick ? 'drain' : 'secrets';
-    o.log(`bench: classroom: goto ${chapter} and run it (replays the chapters before it)`);
-    await execa('node', [cli, '--lab', o.lab, 'goto', chapter], { env });
-    await execa('node', [cli, '--lab', o.lab, 'run', chapter], { env });
-    // let the stack settle: the figure is about a lab in use, not one starting
-    await new Promise((r) => setTimeout(r, o.quick ? 2000 : 20_000));
-    return await classroomFigures(o, o.lab, o.quick ? "chapter 4's state (quick run)" : 'the end of the secrets chapter');
+    return await classroomFigures(o, o.lab, await toClassroomState(o, o.lab));
   } finally {
     await labDown(o.lab).catch(() => {});
   }
