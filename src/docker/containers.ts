@@ -2,6 +2,7 @@
 // The lab (src/lab) describes what it wants; this file knows how the engine API says it.
 import type Docker from 'dockerode';
 import { createServer } from 'node:net';
+import { readFileSync } from 'node:fs';
 import { UserError } from '../errors.js';
 import { LABELS } from '../labels.js';
 
@@ -93,7 +94,51 @@ export async function logTail(docker: Docker, id: string, lines = 10): Promise<s
 }
 
 /** A TCP port on 127.0.0.1 that nothing listens on right now. */
-export function freePort(): Promise<number> {
+/**
+ * The kernel's range for the source ports of outgoing connections. A port chosen inside it can be
+ * taken by any connection this machine opens before the engine binds it (the lab's own seeding
+ * connects to 127.0.0.1 while its nodes are created: CI saw "port … is taken" that way).
+ */
+export function ephemeralRange(): [number, number] {
+  try {
+    const [low, high] = readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/).map(Number);
+    if (low > 0 && high >= low) return [low, high];
+  } catch {
+    /* not Linux: macOS and Windows use 49152 and up, within the default below */
+  }
+  return [32768, 65535];
+}
+
+/** Ports this process already handed out: two parts of one lab up never get the same one. */
+const handedOut = new Set<number>();
+
+/**
+ * A port nothing listens on, on 127.0.0.1, below the ephemeral range (so no outgoing connection
+ * takes it meanwhile) and not in `avoid` (ports that stopped labs keep in their labels).
+ */
+export async function freePort(avoid: Iterable<number> = []): Promise<number> {
+  const skip = new Set([...avoid, ...handedOut]);
+  const [low] = ephemeralRange();
+  const from = 15_000;
+  const to = low - 1;
+  if (to - from >= 1000) {
+    // from a random place in the range onwards (wrapping), so that labs made at once rarely meet
+    const size = to - from + 1;
+    const start = Math.floor(Math.random() * size);
+    for (let i = 0; i < size; i++) {
+      const port = from + ((start + i) % size);
+      if (skip.has(port) || (await portTaken(port))) continue;
+      handedOut.add(port);
+      return port;
+    }
+  }
+  // a machine whose ephemeral range starts low: let the kernel choose, as before
+  const port = await kernelPort();
+  handedOut.add(port);
+  return port;
+}
+
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();
     srv.unref();

@@ -175,6 +175,13 @@ export class DindLab implements Lab {
   }
 }
 
+/** A node's host port is taken: a new node gets other ports (lab up retries), a stopped one says so. */
+export class PortTaken extends UserError {
+  constructor(message: string) {
+    super(message, 'stop that program, or run `devcoin-workshop lab down` and `lab up` to get new ports');
+  }
+}
+
 export async function startContainer(docker: Docker, id: string, ports: number[] = []): Promise<void> {
   try {
     await docker.getContainer(id).start();
@@ -184,10 +191,7 @@ export async function startContainer(docker: Docker, id: string, ports: number[]
     if (ports.length && /address already in use|port is already allocated/i.test(msg)) {
       const taken = ports.filter((p) => msg.includes(String(p)));
       const which = taken.length ? `port ${taken.join(', ')}` : ports.length === 1 ? `port ${ports[0]}` : `one of its ports ${ports.join(', ')}`;
-      throw new UserError(
-        `${which} on 127.0.0.1 is taken by another program, so the node cannot start`,
-        'stop that program, or run `devcoin-workshop lab down` and `lab up` to get new ports',
-      );
+      throw new PortTaken(`${which} on 127.0.0.1 is taken by another program, so the node cannot start`);
     }
     throw err;
   }

@@ -20,7 +20,7 @@ import {
   volumeName, type PlannedNode, type WebPort,
 } from '../names.js';
 import { HUB_CONTENT, seedHub, waitForHub, type SeedResult } from './hub.js';
-import { DindLab, ON_THIS_MACHINE, hostPorts, startContainer, waitForEngine, type Reach } from './provider.js';
+import { DindLab, ON_THIS_MACHINE, PortTaken, hostPorts, startContainer, waitForEngine, type Reach } from './provider.js';
 
 export interface UpOptions {
   managers: number;
@@ -294,7 +294,7 @@ async function startHub(
   let seedPort: number;
   let seederId: string;
   if (!seeder) {
-    seedPort = place.away ? 0 : await freePort();
+    seedPort = place.away ? 0 : await freePort(await reservedPorts(docker));
     seederId = await createAndStart(docker, lab, 'hub-seeder', seederSpec(lab, seedPort, place.away), place.away ? [] : [seedPort], extra);
   } else {
     seedPort = Number(seeder.Labels[LABELS.port] ?? 0);
@@ -311,6 +311,12 @@ async function startHub(
   return seeding;
 }
 
+/** The host ports every lab on this engine keeps in its labels: a stopped lab binds none, yet needs them back. */
+async function reservedPorts(docker: Docker): Promise<number[]> {
+  const cs = await docker.listContainers({ all: true, filters: { label: [LABELS.lab] } });
+  return cs.flatMap((c) => hostPorts(c.Labels));
+}
+
 /** Creates the nodes that are missing and starts the stopped ones. */
 async function ensureNodes(
   docker: Docker,
@@ -324,16 +330,28 @@ async function ensureNodes(
   progress: (text: string) => void,
 ): Promise<void> {
   progress(`nodes (${plan.map((n) => n.name).join(', ')})`);
+  const reserved = place.away ? [] : await reservedPorts(docker);
   await Promise.all(
     plan.map(async (n) => {
       const c = existingNodes.find((x) => x.Labels[LABELS.node] === n.name);
       if (!c) {
-        const port = place.away ? 0 : await freePort();
-        const web = place.away ? { 80: 0, 8080: 0 } : { 80: await freePort(), 8080: await freePort() };
         await ensureVolume(docker, volumeName(lab, n.name), { ...labels, [LABELS.kind]: 'node', [LABELS.node]: n.name });
         // on another engine the node's certificates are copied into it (nothing is bind-mounted from here)
         const certs = place.away ? (ct: Docker.Container) => putFolder(ct, nodeCertDir(lab, n.name), '/', 'certs') : undefined;
-        await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web, place), place.away ? [] : [port, web[80], web[8080]], extra, certs);
+        // a port can still be taken between choosing and binding (by a program that starts
+        // listening): the new node is made again with other ports, a few times
+        for (let attempt = 1; ; attempt++) {
+          const port = place.away ? 0 : await freePort(reserved);
+          const web = place.away ? { 80: 0, 8080: 0 } : { 80: await freePort(reserved), 8080: await freePort(reserved) };
+          try {
+            await createAndStart(docker, lab, n.name, nodeSpec(lab, n, port, web, place), place.away ? [] : [port, web[80], web[8080]], extra, certs);
+            break;
+          } catch (err) {
+            if (!(err instanceof PortTaken) || attempt >= 3) throw err;
+            progress(`${n.name}: ${err.message.replace(/, so.*/, '')}; choosing other ports`);
+            await docker.getContainer(containerName(lab, n.name)).remove({ force: true });
+          }
+        }
         result.created.push(n.name);
       } else if (c.State !== 'running') {
         await startContainer(docker, c.Id, hostPorts(c.Labels));
