@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PowSearch, isValidCoin, leadingZeros, benchmark } from '../../stack/miner/src/pow.js';
 import { ConfigWatcher, DEFAULT_CONFIG, parseConfig, ConfigError } from '../../stack/miner/src/config.js';
-import { Miner, STORE_COIN, ADD_HASHES, STOP_GRACE_MS } from '../../stack/miner/src/miner.js';
+import { Miner, STORE_COIN, ADD_HASHES, STOP_GRACE_MS, refusedPassword } from '../../stack/miner/src/miner.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { parse as parseYaml } from 'yaml';
 import { stackDir } from '../../src/paths.js';
@@ -132,6 +132,8 @@ class FakeRedis {
   kv = new Map<string, string>();
   coins: string[] = [];
   down = false;
+  /** Redis's answer to every command when it asks for a password the miner lacks */
+  refuse = '';
   lostReplies = 0;
   on(): this {
     return this;
@@ -145,6 +147,7 @@ class FakeRedis {
     return Number(this.kv.get(key) ?? 0);
   }
   private check(): void {
+    if (this.refuse) throw new Error(this.refuse);
     if (this.down) throw new Error("Stream isn't writeable and enableOfflineQueue options is false");
   }
   private reply<T>(r: T): T {
@@ -185,6 +188,9 @@ class FakeRedis {
     return this.kv.delete(key) ? 1 : 0;
   }
 }
+
+/** a miner that finds a coin in every few hashes and reports often */
+const FAST = 'difficulty: 1\nspeedLimit: unlimited\nthreads: 1\nreportInterval: 0.2\n';
 
 function newMiner(redis: FakeRedis, opts: { config?: string; maxPending?: number; stopGraceMs?: number; metrics?: MinerMetrics } = {}) {
   const logs: string[] = [];
@@ -277,7 +283,6 @@ describe('miner: coins waiting for Redis are bounded, and written before a stop'
     await loop.stop();
   });
 
-  const FAST = 'difficulty: 1\nspeedLimit: unlimited\nthreads: 1\nreportInterval: 0.2\n';
 
   it('hashing pauses when maxPending coins wait for Redis and goes on when Redis takes them', async () => {
     const redis = new FakeRedis();
@@ -330,6 +335,30 @@ describe('miner: coins waiting for Redis are bounded, and written before a stop'
     expect(Date.now() - t0).toBeLessThan(1500);
     expect(logs.join('\n')).toMatch(/gave up after 0\.3 s: 7 coins not stored, [\d,]+ hashes not counted/);
     expect(logs.at(-1)).toMatch(/^stopped: 0 coins stored, 7 not stored \(7 found\)/);
+  });
+});
+
+describe('miner: a password Redis refuses', () => {
+  it('a stop gives up at once instead of waiting the grace period, and says why', async () => {
+    const redis = new FakeRedis();
+    // chapter 8: Redis restarted with a password, and this miner (started before) has none
+    redis.refuse = 'NOAUTH Authentication required.';
+    const { miner, logs } = newMiner(redis, { config: FAST, maxPending: 3, stopGraceMs: 10_000 });
+    miner.start();
+    await vi.waitFor(() => expect(miner.pending).toHaveLength(3));
+    const t0 = Date.now();
+    expect(await miner.stop()).toBe(false);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(logs.join('\n')).toMatch(/redis refuses this miner's password \(NOAUTH Authentication required\.\): waiting cannot change that/);
+    expect(logs.at(-1)).toMatch(/^stopped: 0 coins stored, 3 not stored \(3 found\)/);
+  });
+
+  it('only NOAUTH and WRONGPASS count as refused: a Redis that is down is waited for', () => {
+    expect(refusedPassword('NOAUTH Authentication required.')).toBe(true);
+    expect(refusedPassword('WRONGPASS invalid username-password pair or user is disabled.')).toBe(true);
+    expect(refusedPassword("Stream isn't writeable and enableOfflineQueue options is false")).toBe(false);
+    expect(refusedPassword('connect ECONNREFUSED 10.0.1.5:6380')).toBe(false);
+    expect(refusedPassword('')).toBe(false);
   });
 });
 

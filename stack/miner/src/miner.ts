@@ -52,7 +52,12 @@ return 1`;
 /** Coins found and not yet stored, at most: hashing pauses when this many wait for Redis. */
 export const MAX_PENDING = 1000;
 /** How long a stopping miner keeps trying to write what it owes (below every stop_grace_period, 30 s). */
-export const STOP_GRACE_MS = 20_000;
+export const STOP_GRACE_MS = 10_000;
+
+/** Redis's answers to a missing or wrong password (NOAUTH, WRONGPASS): no retry can fix them. */
+export function refusedPassword(message: string): boolean {
+  return /^(NOAUTH|WRONGPASS)\b/.test(message);
+}
 
 /** A found coin until Redis has it (and gives it its id). */
 export type PendingCoin = Omit<Coin, 'id'>;
@@ -415,7 +420,8 @@ export class Miner {
 
   /**
    * SIGTERM: stop hashing, then write every coin found and every hash counted, retrying
-   * (Redis may be restarting) for up to the grace period; leave the miner list. What is still
+   * (Redis may be restarting) for up to the grace period, or until Redis refuses the password;
+   * leave the miner list. What is still
    * not written then is lost, and said. Answers whether everything was written: the process
    * exits 1 when not, so Docker and Swarm see a miner that failed its job, not one that
    * completed (a task stopped for being unhealthy that exits 0 counts as "complete" for Swarm,
@@ -435,6 +441,12 @@ export class Miner {
       await this.report();
       await this.flushCoins();
       if (this.settled() || Date.now() >= deadline) break;
+      // a password Redis refuses stays refused (the secret is read once, at start): waiting
+      // the whole grace period for it only delays the update that is stopping this miner
+      if (refusedPassword(this.writeError)) {
+        this.o.log(`redis refuses this miner's password (${this.writeError}): waiting cannot change that, not trying again`);
+        break;
+      }
       await new Promise((r) => setTimeout(r, 200));
     }
     await this.o.redis.del(KEY.miner(this.o.id)).catch(() => {});
