@@ -46,11 +46,12 @@ export async function runSteps(lab: Lab, chapter: Chapter, face: Face = silent):
     if (decision === 'quit') return 'quit';
     if (decision === 'skip') continue;
     if (step.expectFail) {
-      // the failure is the lesson (e.g. a lost quorum); Swarm may take a few seconds to get there
+      // the failure is the lesson (e.g. a lost quorum); Swarm may take a few seconds to get there,
+      // and meanwhile a call can hang for 20 s (a manager that is electing): try again after 5 s
       let r: Awaited<ReturnType<Lab['exec']>> | undefined;
       const out = () => (r ? r.stdout + r.stderr : '');
       const ok = await until(async () => {
-        r = await lab.exec(node, withVars(step.command), { timeoutMs: 30_000 });
+        r = await lab.exec(node, withVars(step.command), { timeoutMs: 5_000 });
         return r.exitCode !== 0 && step.expectFail!.test(out());
       }, 60_000, 1000);
       output(Buffer.from(out()));
@@ -75,7 +76,9 @@ async function runDirective(
   switch (step.name) {
     case 'lab': {
       const [verb, ...nodes] = step.body.split(/\s+/);
-      if (!lab.canStopNodes) throw new UserError(`this chapter needs to ${verb} ${nodes.join(' ')}`, `${verb} those machines by hand, then run verify`);
+      // on real machines a machine that fails (kill) is one the student stops by hand
+      const byHand = verb === 'kill' ? 'stop' : verb;
+      if (!lab.canStopNodes) throw new UserError(`this chapter needs to ${byHand} ${nodes.join(' ')}`, `${byHand} those machines by hand, then run verify`);
       face.emit({ type: 'note', text: `(${LAB_VERBS[verb as LabVerb] ?? verb} ${nodes.join(' ')})` });
       if (verb === 'stop') await lab.stop(nodes);
       else if (verb === 'start') await lab.start(nodes);
