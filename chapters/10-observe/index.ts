@@ -11,7 +11,7 @@ import { registryKept } from '../../src/workshop/checks/registry.js';
 import { goodVersion } from '../09-update/index.js';
 
 /** The query the chapter teaches: hashes per second per node, over the last 20 s. */
-export const PER_NODE = 'sum by (node) (rate(devcoin_miner_hashes_total[20s]))';
+export const PER_NODE = 'sum by (node) (rate(devcoin_miner_hashes_total[10s]))';
 
 /** The services whose tasks Prometheus scrapes, by job. */
 const JOBS: { job: string; service: string }[] = [
@@ -49,7 +49,7 @@ export const checks: ChapterModule['checks'] = [
         const down = mine.find((x) => x.health === 'down');
         if (down) errors.push(`${down.instance}: ${down.lastError ?? 'down'}`);
         if (!s.exists || expected === 0 || up !== expected || mine.length !== expected) ok = false;
-        // new targets are found within 5 s (DNS) and scraped within 5 s more; tasks may be starting
+        // new targets are found within 2 s (DNS) and scraped within 2 s more; tasks may be starting
         converging ||= s.converging || mine.some((x) => x.health === 'unknown') || (s.exists && mine.length !== s.running);
       }
       return { ok, detail: parts.join(', ') + (errors.length ? `; ${errors.join('; ')}` : ''), converging: !ok && converging };
@@ -70,7 +70,7 @@ export const checks: ChapterModule['checks'] = [
       return {
         ok: missing.length === 0,
         detail: missing.length ? `no rate for ${missing.join(', ')} (runs a miner); Prometheus answers: ${seen}` : seen,
-        // a miner started a moment ago needs two scrapes (up to 10 s) before it has a rate
+        // a miner started a moment ago needs two scrapes (up to 4 s) before it has a rate
         converging: missing.length > 0 && (await anyConverging(lab, OBSERVED)),
       };
     },

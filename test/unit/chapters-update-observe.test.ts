@@ -36,7 +36,7 @@ describe("chapter 9's update policy", () => {
   });
 
   it('names each part that differs', () => {
-    const good = { Parallelism: 1, Delay: 2e9, Order: 'start-first', FailureAction: 'rollback', Monitor: 5e9, MaxFailureRatio: 0 };
+    const good = { Parallelism: 1, Delay: 1e9, Order: 'start-first', FailureAction: 'rollback', Monitor: 3e9, MaxFailureRatio: 0 };
     expect(policyProblems(good, { Order: 'start-first' })).toEqual([]);
     expect(policyProblems({ ...good, FailureAction: 'pause' }, { Order: 'start-first' })).toEqual(['failure action pause (expected rollback)']);
     expect(policyProblems({ ...good, Order: 'stop-first', Parallelism: 2, Delay: 0 }, undefined)).toEqual([
