@@ -93,7 +93,6 @@ export async function logTail(docker: Docker, id: string, lines = 10): Promise<s
   }
 }
 
-/** A TCP port on 127.0.0.1 that nothing listens on right now. */
 /**
  * The kernel's range for the source ports of outgoing connections. A port chosen inside it can be
  * taken by any connection this machine opens before the engine binds it (the lab's own seeding
@@ -138,6 +137,7 @@ export async function freePort(avoid: Iterable<number> = []): Promise<number> {
   return port;
 }
 
+/** A TCP port on 127.0.0.1 that nothing listens on right now, as the kernel chooses it. */
 function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const srv = createServer();

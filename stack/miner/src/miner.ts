@@ -421,11 +421,10 @@ export class Miner {
   /**
    * SIGTERM: stop hashing, then write every coin found and every hash counted, retrying
    * (Redis may be restarting) for up to the grace period, or until Redis refuses the password;
-   * leave the miner list. What is still
-   * not written then is lost, and said. Answers whether everything was written: the process
-   * exits 1 when not, so Docker and Swarm see a miner that failed its job, not one that
-   * completed (a task stopped for being unhealthy that exits 0 counts as "complete" for Swarm,
-   * and a rolling update would never notice it).
+   * leave the miner list. What is still not written then is lost, and said. Answers whether
+   * everything was written: the process exits 1 when not, so Docker and Swarm see a miner that
+   * failed its job, not one that completed (a task stopped for being unhealthy that exits 0
+   * counts as "complete" for Swarm, and a rolling update would never notice it).
    */
   async stop(signal = 'SIGTERM'): Promise<boolean> {
     this.stopping = true;
