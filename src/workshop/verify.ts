@@ -4,7 +4,7 @@ import type { Lab } from '../lab/index.js';
 import type { Chapter, CheckResult } from './types.js';
 
 import type { CheckOutcome } from '../events.js';
-import { sleep } from '../retry.js';
+import { sleep, withTimeout } from '../retry.js';
 
 export type { CheckOutcome };
 
@@ -21,16 +21,22 @@ function shapeOf(failing: (CheckOutcome & { converging?: boolean })[]): string {
   return JSON.stringify(failing.map((r) => [r.id, (r.detail ?? '').replace(/[\d.,]+/g, '#')]));
 }
 
-export async function runCheck(lab: Lab, check: Chapter['module']['checks'][number]): Promise<CheckResult> {
+/**
+ * How long one check may take: a probe that hangs (an exec or an engine call that never answers,
+ * e.g. into a node that is restarting) is a failure that says so, not a verify that never ends.
+ */
+export const CHECK_LIMIT_MS = 60_000;
+
+export async function runCheck(lab: Lab, check: Chapter['module']['checks'][number], limitMs = CHECK_LIMIT_MS): Promise<CheckResult> {
   try {
-    return await check.run(lab);
+    return await withTimeout(check.run(lab), limitMs);
   } catch (err) {
     // a probe that could not run is a failure, and says why
     return { ok: false, detail: `could not check: ${(err as Error).message.split('\n')[0]}` };
   }
 }
 
-export async function verifyChapter(lab: Lab, chapter: Chapter, timeoutMs = 30_000, settleMs = SETTLE_MS): Promise<CheckOutcome[]> {
+export async function verifyChapter(lab: Lab, chapter: Chapter, timeoutMs = 30_000, settleMs = SETTLE_MS, checkLimitMs = CHECK_LIMIT_MS): Promise<CheckOutcome[]> {
   const start = Date.now();
   const end = start + timeoutMs;
   let lastShape = '';
@@ -38,7 +44,7 @@ export async function verifyChapter(lab: Lab, chapter: Chapter, timeoutMs = 30_0
   for (;;) {
     const results: (CheckOutcome & { converging?: boolean })[] = [];
     for (const check of chapter.module.checks) {
-      const r = await runCheck(lab, check);
+      const r = await runCheck(lab, check, checkLimitMs);
       results.push({ id: check.id, title: check.title, ok: r.ok, detail: r.detail, hint: r.ok ? undefined : check.hint, converging: !r.ok && !!r.converging });
     }
     const strip = () => results.map(({ converging: _c, ...o }) => o);

@@ -23,7 +23,8 @@ const tally = { faults: 0, survived: 0, probes: 0, leaks: 0, coinsLost: 0 };
 
 /** GET through the proxy on `node` (curl inside that node). */
 async function http(node: string, path: string): Promise<{ status: number; body: any }> {
-  const r = await lab.exec(node, `curl -s --max-time 3 -w '\\n%{http_code}' http://localhost${path}`);
+  // an exec into a node that is restarting can hang: a time limit makes it a failure that says so
+  const r = await lab.exec(node, `curl -s --max-time 3 -w '\\n%{http_code}' http://localhost${path}`, { timeoutMs: 15_000 });
   const lines = r.stdout.trimEnd().split('\n');
   const status = Number(lines.pop()) || 0;
   let body: unknown = lines.join('\n');

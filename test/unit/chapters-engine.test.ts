@@ -7,7 +7,7 @@ import { packageRoot } from '../../src/paths.js';
 import { parseChapter, ChapterFormatError } from '../../src/workshop/markdown.js';
 import { closest, findChapter } from '../../src/workshop/chapters.js';
 import { readProgress, writeProgress, progressFile } from '../../src/workshop/progress.js';
-import { verifyChapter } from '../../src/workshop/verify.js';
+import { SETTLE_MS, verifyChapter } from '../../src/workshop/verify.js';
 import { runSteps, StepFailed } from '../../src/workshop/runner.js';
 import { UserError } from '../../src/errors.js';
 import type { Chapter, ChapterModule } from '../../src/workshop/types.js';
@@ -177,6 +177,16 @@ describe('verify', () => {
     expect(r).toEqual([{ id: 'a', title: 'a', ok: true, detail: undefined, hint: undefined }]);
     expect(calls).toBe(3);
   });
+  it('a check that never answers fails, saying so, instead of holding verify forever', async () => {
+    const c = chapter('# T\n', {
+      checks: [{ id: 'hangs', title: 'hangs', hint: 'h', run: () => new Promise(() => {}) }],
+    });
+    const t0 = Date.now();
+    const r = await verifyChapter(fakeLab(() => ({ exitCode: 0, stdout: '', stderr: '' })), c, 0, SETTLE_MS, 200);
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(r).toEqual([{ id: 'hangs', title: 'hangs', ok: false, detail: 'could not check: no answer within 0.2 s', hint: 'h' }]);
+  });
+
   it('gives up after the timeout with the hint, and treats a throwing check as failed', async () => {
     const c = chapter('# T\n', {
       checks: [
