@@ -10,7 +10,7 @@ export type { CheckOutcome };
 
 /**
  * How long a failing state that nothing marks as converging, and whose details do not change,
- * is watched before verify says so. Counts and rates in a detail may move (a rate over 10 s
+ * is watched before verify says so (counted from the last round anything was converging). Counts and rates in a detail may move (a rate over 10 s
  * builds up), so the comparison ignores numbers; what a check reports as converging (tasks
  * starting, an update going on, a manager electing) keeps verify waiting up to the timeout.
  */
@@ -56,7 +56,11 @@ export async function verifyChapter(lab: Lab, chapter: Chapter, timeoutMs = 30_0
       stableSince = lastShape === '' ? start : Date.now();
       lastShape = shape;
     }
-    if (!failing.some((r) => r.converging) && Date.now() - stableSince >= settleMs) return strip();
+    // the settle time counts from the last round anything was converging: a route or a count
+    // that lags the swarm by a few seconds (a DNS cache, a health check, a miner's report) gets
+    // them after the tasks are up, not only if the failure's text happened to change meanwhile
+    if (failing.some((r) => r.converging)) stableSince = Date.now();
+    else if (Date.now() - stableSince >= settleMs) return strip();
     await sleep(1000);
   }
 }

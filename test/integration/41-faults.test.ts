@@ -41,14 +41,15 @@ const coins = async (node = 'node1') => {
   return s.status === 200 ? (s.body.coins as number) : -1;
 };
 
-async function verifySecrets(timeout: number): Promise<{ code: number; checks: { id: string; ok: boolean }[] }> {
+async function verifySecrets(timeout: number): Promise<{ code: number; checks: { id: string; ok: boolean; detail?: string }[] }> {
   const r = await cli(['--lab', DEMO_LAB, '--json', 'verify', 'secrets', '--timeout', String(timeout)], demoEnv);
   return { code: r.exitCode ?? -1, checks: JSON.parse(String(r.stdout)).checks };
 }
 
 async function backToChapter8(timeout = 180) {
   const v = await verifySecrets(timeout);
-  expect(v.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual([]);
+  // each failing check with its detail: a red run says why, not only which
+  expect(v.checks.filter((c) => !c.ok).map((c) => `${c.id}: ${c.detail}`)).toEqual([]);
 }
 
 /** A fault counts as survived only when the test reaches its end. */

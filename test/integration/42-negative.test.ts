@@ -37,7 +37,8 @@ async function expectFails(chapter: string, id: string, hint: RegExp, why: RegEx
 
 async function expectPasses(chapter: string, timeout = 60) {
   const { code, v } = await verify(chapter, timeout);
-  expect(v.checks.filter((c) => !c.ok).map((c) => c.id)).toEqual([]);
+  // each failing check with its detail: a red run says why, not only which
+  expect(v.checks.filter((c) => !c.ok).map((c) => `${c.id}: ${c.detail}`)).toEqual([]);
   expect(code).toBe(0);
 }
 

@@ -95,6 +95,19 @@ describe('verify: fast on a plainly wrong state, patient while converging', () =
     expect(n).toBe(4);
   });
 
+  it('the settle time counts from the end of converging: a route that lags the tasks by a few seconds still passes', async () => {
+    // converging for 3 rounds with the same text, then the same failure for 2 more rounds (a
+    // proxy whose DNS cache has not seen the new task yet), then it passes
+    let n = 0;
+    const lag: Check = {
+      id: 'l', title: 'l', hint: 'h',
+      run: async () => (++n >= 6 ? { ok: true, detail: 'node1: page ok' } : { ok: false, detail: 'node1: page no', converging: n <= 3 }),
+    };
+    const r = await verifyChapter(fakeLab(() => ok), chapterWith([lag]), 30_000, 2500);
+    expect(r[0]).toMatchObject({ ok: true, detail: 'node1: page ok' });
+    expect(n).toBe(6);
+  });
+
   it('a check that throws fails and says it could not check', async () => {
     const broken: Check = { id: 'b', title: 'b', hint: 'h', run: async () => { throw new Error('connect ECONNREFUSED\nstack'); } };
     const r = await verifyChapter(fakeLab(() => ok), chapterWith([broken]), 0);
