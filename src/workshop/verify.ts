@@ -10,9 +10,10 @@ export type { CheckOutcome };
 
 /**
  * How long a failing state that nothing marks as converging, and whose details do not change,
- * is watched before verify says so (counted from the last round anything was converging). Counts and rates in a detail may move (a rate over 10 s
- * builds up), so the comparison ignores numbers; what a check reports as converging (tasks
- * starting, an update going on, a manager electing) keeps verify waiting up to the timeout.
+ * is watched before verify says so (counted from the last round anything was converging).
+ * Counts and rates in a detail may move (a rate over 10 s builds up), so the comparison ignores
+ * numbers; what a check reports as converging (tasks starting, an update going on, a manager
+ * electing) keeps verify waiting up to the timeout.
  */
 export const SETTLE_MS = 7000;
 
