@@ -25,6 +25,10 @@ export const LABELS = {
   /** an image's inputs hash: setup skips an image whose inputs have not changed */
   inputs: 'io.devcoin.workshop.inputs',
   builtFrom: 'io.devcoin.workshop.built-from',
+  /** a node that runs in a user namespace (the cage): its cgroups are handed to its root at each start */
+  caged: 'io.devcoin.workshop.caged',
+  /** the CPU cap of the node's lab in cores, set on the lab's cgroup at each start ('' = a fair share, no cap) */
+  labCpus: 'io.devcoin.workshop.lab-cpus',
   /** a classroom's labs and the student each belongs to (classroom down removes by these) */
   classroom: 'io.devcoin.workshop.classroom',
 } as const;

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ExitCode, UserError, errorMessage } from '../errors.js';
 import { task, type Face } from '../events.js';
 import { LABELS } from '../labels.js';
-import { builtInLabExists, engineMemoryOf, labDown, labsLabelled, withLabLock } from '../lab/index.js';
+import { builtInLabExists, copyLabImages, engineIsCaged, engineMemoryOf, ensureClassroomEngine, labDown, labsLabelled, stopClassroomEngine, withLabLock, type LabLimits } from '../lab/index.js';
 import { progressOf, reset } from '../workshop/index.js';
 import { availableMiB, capacity, labCost, type Capacity } from './capacity.js';
 import { endpointOf, placeLabs, type TlsFiles } from './engines.js';
@@ -33,6 +33,32 @@ export interface UpOptions extends ServeOptions {
   engines: string[];
   /** TLS files of the tcp:// engines */
   tls?: TlsFiles;
+  /** what each lab may take; undefined fields take the defaults (DEFAULT_LIMITS); `false`: none */
+  limits?: LabLimits | false;
+  /** put labs on --engine engines that run without a user namespace (their labs are not caged) */
+  allowUncaged?: boolean;
+}
+
+/**
+ * What a classroom lab may take by default (docs/decisions.md, "Limits of a classroom lab"): a
+ * node's memory and processes, and a fair share of the cores for the lab as a whole (every lab's
+ * cgroup weighs the same), with no cap unless asked (--lab-cpus): an idle room lends its cores.
+ */
+export const DEFAULT_LIMITS: Required<Pick<LabLimits, 'nodeMemoryMiB' | 'nodePids' | 'fairShare'>> = { nodeMemoryMiB: 1536, nodePids: 2048, fairShare: true };
+
+export function limitsOf(given: LabLimits | false | undefined): LabLimits {
+  if (given === false) return {};
+  return { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined)) };
+}
+
+/** One line on what a classroom lab may take. */
+export function describeLimits(l: LabLimits): string {
+  const parts = [
+    l.nodeMemoryMiB ? `${l.nodeMemoryMiB} MiB of memory per node` : 'no memory limit',
+    l.nodePids ? `${l.nodePids} processes per node` : 'no process limit',
+    l.labCpus ? `at most ${l.labCpus} cores per lab` : l.fairShare ? 'an equal share of the cores per lab (no cap)' : 'no CPU share or cap',
+  ];
+  return parts.join(', ');
 }
 
 export interface Urls {
@@ -111,6 +137,28 @@ export async function classroomUp(opts: UpOptions): Promise<Running> {
   const placed = roster ? [...new Set(roster.students.map((s) => s.engine))] : opts.engines;
   const engines = placed.length === 1 && placed[0] === LOCAL_ENGINE ? [] : placed;
   const tls = roster?.tls ?? opts.tls;
+  // the cage: labs on this machine run on the classroom's own engine (a user namespace); an engine
+  // of another machine must run its containers in one too, unless the instructor says otherwise
+  const uncaged: string[] = [];
+  for (const e of engines.filter((x) => x !== LOCAL_ENGINE)) {
+    if (!(await engineIsCaged(endpointOf(e, tls)).catch(() => false))) uncaged.push(e);
+  }
+  if (uncaged.length && !(opts.allowUncaged || roster?.uncaged?.length)) {
+    throw new UserError(
+      `engine ${uncaged.join(', ')} runs containers without a user namespace: a student with root in a lab there would be root on that machine`,
+      'start its dockerd with --userns-remap=default (see the README, "Classroom: the cage"), or accept that with --allow-uncaged',
+      ExitCode.usage,
+    );
+  }
+  if (!roster || roster.students.some((s) => s.engine === LOCAL_ENGINE)) {
+    if (!engines.length || engines.includes(LOCAL_ENGINE)) {
+      await task(opts.face, 'the classroom engine (caged)', async (u) => {
+        await ensureClassroomEngine(u);
+        const copied = await copyLabImages(endpointOf(LOCAL_ENGINE), u);
+        if (copied.length) u(`copied ${copied.length} images`);
+      });
+    }
+  }
   // each engine's free memory, read on its machine: what the labs are placed by and checked against
   const free = new Map<string, number>();
   for (const e of engines) {
@@ -123,7 +171,13 @@ export async function classroomUp(opts: UpOptions): Promise<Running> {
   const cost = labCost();
   const cap = capacity({ existingLabs: existing, availableMiB: engines.length ? [...free.values()].map((b) => b / 2 ** 20) : (availableMiB() ?? 0), cost });
   const notes = [...bindNotes(bind), ...checkCapacity(n, cap, engines)];
-  if (!roster) roster = newRoster(n, { bind, port, engines: placeLabs(n, engines, free, cost.labMiB * 2 ** 20), tls });
+  if (!roster) {
+    roster = newRoster(n, { bind, port, engines: placeLabs(n, engines, free, cost.labMiB * 2 ** 20), tls });
+    roster.limits = limitsOf(opts.limits);
+    if (uncaged.length) roster.uncaged = uncaged;
+  }
+  notes.push(`each lab may take ${describeLimits(roster.limits ?? {})}`);
+  if (roster.uncaged?.length) notes.push(`NOT caged (--allow-uncaged): the labs on ${roster.uncaged.join(', ')}: root in them is root on that machine`);
   const server = new ClassroomServer({ roster, log: opts.log, radar: opts.radar });
   // the port first: a port taken is one line before minutes of lab starts
   const actual = await server.listen(bind, port);
@@ -175,6 +229,8 @@ export async function classroomServe(opts: ServeOptions): Promise<Running> {
   if (!roster) throw new UserError('there is no classroom here', 'start one with `devcoin-workshop classroom up --students N`', ExitCode.usage);
   const bind = opts.bind ?? roster.bind;
   const port = opts.port ?? roster.port;
+  // the classroom engine again (after a restart of the machine its labs are there, stopped)
+  if (roster.students.some((s) => s.engine === LOCAL_ENGINE)) await task(opts.face, 'the classroom engine (caged)', (u) => ensureClassroomEngine(u));
   const server = new ClassroomServer({ roster, log: opts.log, radar: opts.radar });
   const actual = await server.listen(bind, port);
   if (actual !== roster.port || bind !== roster.bind) {
@@ -232,6 +288,8 @@ export async function classroomDown(face: Face): Promise<{ labs: string[]; other
   // name made by anyone else stays; an engine that does not answer is named, the others done
   const labs: string[] = [];
   const unreachable: string[] = [];
+  const local = roster.students.some((s) => s.engine === LOCAL_ENGINE);
+  if (local) await ensureClassroomEngine().catch(() => {}); // not answering: named below
   for (const e of [...new Set(roster.students.map((s) => s.engine))]) {
     try {
       labs.push(...(await labsLabelled(`${LABELS.classroom}=${roster.id}`, endpointOf(e, roster.tls))));
@@ -246,6 +304,8 @@ export async function classroomDown(face: Face): Promise<{ labs: string[]; other
   // the students' progress: a new classroom starts at chapter 1
   for (const s of roster.students) await reset(s.lab, { lab: false }, face);
   removeRoster();
+  // the classroom engine goes too (its images stay in its data root for the next classroom)
+  if (local) await task(face, 'the classroom engine stopped', () => stopClassroomEngine());
   return { labs, others: [] };
 }
 

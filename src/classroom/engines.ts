@@ -3,7 +3,7 @@
 // (with --tlscacert/--tlscert/--tlskey), or `local` for this machine's engine. This checks what
 // people typed, turns a name into the lab door's Endpoint, and places the labs by free memory.
 import { ExitCode, UserError } from '../errors.js';
-import { engineEndpoint, type Endpoint } from '../lab/index.js';
+import { classroomEngineEndpoint, engineEndpoint, type Endpoint } from '../lab/index.js';
 import { LOCAL_ENGINE, type EngineName } from './roster.js';
 
 export type TlsFiles = NonNullable<Endpoint['tls']>;
@@ -48,8 +48,8 @@ export function placeLabs(n: number, engines: EngineName[], free?: Map<EngineNam
   });
 }
 
-/** The lab door's Endpoint of an engine of the roster; undefined for this machine's engine. */
-export function endpointOf(name: EngineName, tls?: TlsFiles): Endpoint | undefined {
-  if (name === LOCAL_ENGINE) return undefined;
+/** The lab door's Endpoint of an engine of the roster; `local` is the classroom's own caged engine. */
+export function endpointOf(name: EngineName, tls?: TlsFiles): Endpoint {
+  if (name === LOCAL_ENGINE) return classroomEngineEndpoint();
   return engineEndpoint(name, name.startsWith('tcp://') ? tls : undefined);
 }

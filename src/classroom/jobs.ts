@@ -6,10 +6,10 @@
 import { errorMessage, UserError } from '../errors.js';
 import type { CheckOutcome, Face } from '../events.js';
 import { LABELS } from '../labels.js';
-import { labUp, withLabLock } from '../lab/index.js';
+import { ensureClassroomEngine, labUp, withLabLock } from '../lab/index.js';
 import { goto, progressOf, verify } from '../workshop/index.js';
 import { endpointOf } from './engines.js';
-import { updateStudent, type PendingJob, type Roster, type Student } from './roster.js';
+import { LOCAL_ENGINE, updateStudent, type PendingJob, type Roster, type Student } from './roster.js';
 
 export interface JobHooks {
   faceOf(s: Student): Face;
@@ -28,7 +28,8 @@ export interface JobHooks {
 export async function bringUp(roster: Roster, s: Student, progress?: (t: string) => void): Promise<{ madeNodes: boolean }> {
   // on the engine the roster placed it on (a repair finds it there again)
   const engine = endpointOf(s.engine, roster.tls);
-  const { result } = await labUp(s.lab, { managers: 3, workers: 2, progress, labels: { [LABELS.classroom]: roster.id }, engine });
+  if (s.engine === LOCAL_ENGINE) await ensureClassroomEngine(progress);
+  const { result } = await labUp(s.lab, { managers: 3, workers: 2, progress, labels: { [LABELS.classroom]: roster.id }, engine, limits: roster.limits });
   return { madeNodes: result.created.some((p) => p.startsWith('node')) };
 }
 

@@ -7,6 +7,7 @@
 // checks run at once; a student asked for (`refreshNow`) goes before every due one. A lab with a
 // job under way (catch-up, repair) is not verified, it is shown as such.
 import type { CheckOutcome } from '../events.js';
+import { limitNews, type NodeUsage } from '../lab/index.js';
 
 export type RowState = 'unknown' | 'passing' | 'failing' | 'dead' | 'busy';
 
@@ -40,6 +41,10 @@ export interface RadarRow extends StudentView {
   /** failing continuously since */
   failingSince?: number;
   health?: LabHealth;
+  /** each node's use against its limits, at the last check */
+  usage?: NodeUsage[];
+  /** limits the lab hit, newest last (the student's page says each once) */
+  limitEvents?: { at: number; text: string }[];
   /** why this student looks stuck, when they do */
   stuck?: string;
 }
@@ -48,6 +53,10 @@ export interface RadarDeps {
   /** where the student is: current chapter and the chapters done */
   progress(lab: string): Promise<{ current: string; done: string[] }>;
   health(lab: string): Promise<LabHealth>;
+  /** each node's use against its limits (not asked when absent) */
+  usage?(lab: string): Promise<NodeUsage[]>;
+  /** a student's lab hit a limit: one line each, for their page */
+  limitHit?(name: string, lines: string[]): void;
   /** one verify pass of the lab's current chapter */
   verify(lab: string): Promise<{ chapter: string; checks: CheckOutcome[] }>;
   /** the roster's record of the student (chapter, since when, job), read fresh each time */
@@ -233,6 +242,18 @@ export class Radar {
         r.state = 'dead';
         r.failingSince = undefined;
         return;
+      }
+      if (this.deps.usage) {
+        const usage = await this.deps.usage(r.lab).catch(() => undefined);
+        if (usage) {
+          // the first reading only sets the counters: what happened before the server started is old news
+          const news = r.usage ? limitNews(r.usage, usage) : limitNews(undefined, usage).filter((l) => l.includes('is at its'));
+          r.usage = usage;
+          if (news.length) {
+            r.limitEvents = [...(r.limitEvents ?? []), ...news.map((text) => ({ at: this.now(), text }))].slice(-10);
+            this.deps.limitHit?.(name, news);
+          }
+        }
       }
       const t0 = this.now();
       try {

@@ -10,7 +10,10 @@ import { configDir } from '../paths.js';
 import { UserError } from '../errors.js';
 import { newToken, looksLikeToken } from './tokens.js';
 
-/** Where a lab runs: `local` (this machine's engine) or an `--engine` endpoint as it was given. */
+/**
+ * Where a lab runs: `local` (the classroom's own engine on this machine, in a user namespace: the
+ * cage) or an `--engine` endpoint as it was given.
+ */
 export type EngineName = string;
 export const LOCAL_ENGINE: EngineName = 'local';
 
@@ -49,6 +52,10 @@ export interface Roster {
   students: Student[];
   /** TLS files (paths) for the tcp:// engines of --engine */
   tls?: { ca: string; cert: string; key: string };
+  /** what each lab may take (set at classroom up; a repair makes nodes with the same) */
+  limits?: { nodeMemoryMiB?: number; nodePids?: number; labCpus?: number; fairShare?: boolean };
+  /** engines the instructor allowed although they run without a user namespace (--allow-uncaged) */
+  uncaged?: string[];
 }
 
 export const rosterDir = () => join(configDir(), 'classroom');

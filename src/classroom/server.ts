@@ -12,7 +12,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { packageRoot } from '../paths.js';
 import { errorMessage, UserError } from '../errors.js';
 import type { Face, WorkshopEvent } from '../events.js';
-import { openLab, webUrlOf } from '../lab/index.js';
+import { labUsage, openLab, webUrlOf } from '../lab/index.js';
 import { chapterOf, listChapters, next, progressOf, verify } from '../workshop/index.js';
 import { chapterHtml } from './render.js';
 import { Radar, type LabHealth, type RadarOptions, type StudentView } from './radar.js';
@@ -73,6 +73,9 @@ export class ClassroomServer {
       {
         progress: (lab) => progressOf(lab),
         health: labHealth,
+        usage: async (lab) => labUsage(await openLab(lab)),
+        // the student hears it on their page, as a line in the log and a banner
+        limitHit: (name, lines) => this.send(name, { type: 'limits', lines }),
         verify: async (lab) => {
           const r = await verify(lab, undefined, 0);
           return { chapter: r.chapter, checks: r.checks };

@@ -26,6 +26,11 @@ export interface Endpoint {
   tls?: TlsFiles;
   /** where this endpoint came from: DOCKER_HOST, context <name>, socket */
   source: string;
+  /**
+   * The address this machine reaches the ports the engine publishes at, where that is not the
+   * endpoint's own host (an engine in a network namespace of its own, reached over a unix socket)
+   */
+  publishAddress?: string;
 }
 
 export interface Engine {

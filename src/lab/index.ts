@@ -7,6 +7,7 @@ import { UserError } from '../errors.js';
 import { connect, hostEngine, type Endpoint } from '../docker/engine.js';
 import { engineMemory, type EngineMemory } from '../docker/memory.js';
 import { copyImages } from '../docker/archive.js';
+import { runsInUserNamespace } from '../docker/dind.js';
 import { IMAGES } from '../images/catalog.js';
 import { findDindLab, labDown as dindDown, labUp } from './dind/provision.js';
 import { checkClientTls } from './dind/certs.js';
@@ -18,12 +19,15 @@ import { LABELS } from '../labels.js';
 
 export type { Lab, LabNode, CatchUpTouch, Terminal } from './types.js';
 export { ALL_TOUCHES } from './types.js';
-export type { UpOptions, UpResult } from './dind/provision.js';
+export type { UpOptions, UpResult, LabLimits } from './dind/provision.js';
+export { cagedEndpoint as classroomEngineEndpoint, ensureCagedEngine as ensureClassroomEngine, stopCagedEngine as stopClassroomEngine, cagedEngineRunning as classroomEngineRunning } from './dind/caged-engine.js';
 export type { Endpoint } from '../docker/engine.js';
 export type { EngineMemory } from '../docker/memory.js';
 export { withLabLock } from './lock.js';
+export { labUsage, limitNews, parseUsage, USAGE_SCRIPT, type NodeUsage } from './usage.js';
 export { webUrl, webUrlOf, type WebPort } from './web.js';
 export { labUp, connectLab };
+export { copyLabImages, upOptionsOf } from './dind/provision.js';
 /** An engine as people give it (a docker context, ssh://user@host, tcp://host:2376 with TLS files). */
 export { parseEndpoint as engineEndpoint };
 
@@ -41,6 +45,11 @@ export async function engineMemoryOf(endpoint?: Endpoint): Promise<EngineMemory>
   // a new engine has none of the images yet (a lab up copies them): the 2 MB busybox goes first
   if (endpoint) await copyImages((await hostEngine()).docker, engine.docker, [IMAGES.busybox]);
   return engineMemory(engine.docker, IMAGES.busybox);
+}
+
+/** Whether an engine runs its containers in a user namespace (--userns-remap): a lab there is caged. */
+export async function engineIsCaged(endpoint: Endpoint): Promise<boolean> {
+  return runsInUserNamespace((await connect(endpoint)).docker);
 }
 
 /** Whether a built-in lab of that name has nodes on the host engine. */

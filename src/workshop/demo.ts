@@ -2,7 +2,7 @@
 // typed, by the face) and run for real, then verified; a row per chapter. Stops at the first
 // failure and says how to continue.
 import { ExitCode, UserError } from '../errors.js';
-import { builtInLabExists, isConnected, labDown, labUp, openLab, withLabLock } from '../lab/index.js';
+import { builtInLabExists, isConnected, labDown, labUp, openLab, upOptionsOf, withLabLock } from '../lab/index.js';
 import { findChapter, inForm, loadChapters } from './chapters.js';
 import { routingFormOf } from './routing.js';
 import { catchUp } from './catch-up.js';
@@ -61,9 +61,12 @@ export async function demo(labName: string, opts: DemoOptions, face: Face): Prom
   if (opts.fresh && connected) throw new UserError(`lab ${labName} is made of connected machines`, 'drop --fresh: the demo catches up on them instead', ExitCode.usage);
   if (!connected) {
     await withLabLock(labName, 'demo', async () => {
+      // a fresh lab is made as the old one was: on its engine, with its labels and limits (a
+      // classroom's lab stays in the classroom's cage)
+      const was = opts.fresh ? await upOptionsOf(labName).catch(() => undefined) : undefined;
       if (opts.fresh) await task(face, `lab ${labName} down (fresh start)`, () => labDown(labName));
       if (opts.fresh || !(await builtInLabExists(labName))) {
-        await task(face, `lab ${labName} up`, (u) => labUp(labName, { managers: 3, workers: 2, progress: u }));
+        await task(face, `lab ${labName} up`, (u) => labUp(labName, { managers: 3, workers: 2, progress: u, ...was }));
       }
     });
   }

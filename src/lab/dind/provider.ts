@@ -12,6 +12,7 @@ import { sleep } from '../../retry.js';
 import { routingMeshAvailable } from '../../docker/ipvs.js';
 import type { Lab, LabNode, Terminal } from '../types.js';
 import { clientTls } from './certs.js';
+import { setNodeCgroups } from './cgroups.js';
 import { WEB_PORT_LABELS, WEB_PORTS, containerName, type WebPort } from '../names.js';
 
 const nodeNumber = (name: string) => Number(name.replace(/^node/, ''));
@@ -166,13 +167,30 @@ export class DindLab implements Lab {
 
   async start(nodes: string[]): Promise<void> {
     const cs = await Promise.all(nodes.map((n) => this.container(n)));
-    await Promise.all(
-      cs.map(async (c) => {
-        if (c.State !== 'running') await startContainer(this.host.docker, c.Id, hostPorts(c.Labels));
-        await waitForEngine(this, c.Labels[LABELS.node], c.Id);
-      }),
-    );
+    const started = (
+      await Promise.all(
+        cs.map(async (c) => {
+          if (c.State === 'running') return undefined;
+          await startContainer(this.host.docker, c.Id, hostPorts(c.Labels));
+          return c;
+        }),
+      )
+    ).filter((c): c is Docker.ContainerInfo => !!c);
+    // a started container has new cgroups: hand them over again before its engine runs anything
+    await applyNodeCgroups(this.host.docker, this.name, started);
+    await Promise.all(cs.map((c) => waitForEngine(this, c.Labels[LABELS.node], c.Id)));
   }
+}
+
+/**
+ * After nodes start: a caged node's cgroups go to its root, and the lab's cgroup gets its CPU cap
+ * (what the nodes' labels say the lab was made with). Nothing for nodes of neither kind.
+ */
+export async function applyNodeCgroups(docker: Docker, lab: string, nodes: Docker.ContainerInfo[]): Promise<void> {
+  const caged = nodes.some((c) => c.Labels[LABELS.caged] === 'yes');
+  const labCgroup = nodes.some((c) => c.Labels[LABELS.labCpus] !== undefined);
+  const cpus = Number(nodes.find((c) => c.Labels[LABELS.labCpus])?.Labels[LABELS.labCpus]) || undefined;
+  await setNodeCgroups(docker, lab, nodes.map((c) => c.Id), { caged, labCgroup, cpus });
 }
 
 /** A node's host port is taken: a new node gets other ports (lab up retries), a stopped one says so. */

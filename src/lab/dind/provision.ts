@@ -2,12 +2,13 @@
 // containers on the host engine, on one labelled bridge network with static addresses, TLS on
 // 2376 published on 127.0.0.1 only, and a hub. Driving a lab that exists is provider.ts.
 import type Docker from 'dockerode';
-import { connect, hostEngine, forgetHost, readHostRecord, rememberHost, type Endpoint, type Engine } from '../../docker/engine.js';
+import { connect, hostEngine, forgetHost, readHostRecord, rememberHost, type Endpoint, type Engine, type HostRecord } from '../../docker/engine.js';
 import { copyImages } from '../../docker/archive.js';
 import { execa } from 'execa';
 import { isIP } from 'node:net';
 import { basename, dirname } from 'node:path';
-import { createDindContainer, dindHostConfig } from '../../docker/dind.js';
+import { createDindContainer, dindHostConfig, runsInUserNamespace, type NodeLimits } from '../../docker/dind.js';
+import { labCgroupParent, setNodeCgroups } from './cgroups.js';
 import { imageExists } from '../../docker/build.js';
 import { containersWith, ensureVolume, freePort, networksWith, removeLabelled, usedSubnets } from '../../docker/containers.js';
 import { IMAGES } from '../../images/catalog.js';
@@ -20,7 +21,7 @@ import {
   volumeName, type PlannedNode, type WebPort,
 } from '../names.js';
 import { HUB_CONTENT, seedHub, waitForHub, type SeedResult } from './hub.js';
-import { DindLab, ON_THIS_MACHINE, PortTaken, hostPorts, startContainer, waitForEngine, type Reach } from './provider.js';
+import { DindLab, ON_THIS_MACHINE, PortTaken, applyNodeCgroups, hostPorts, startContainer, waitForEngine, type Reach } from './provider.js';
 
 export interface UpOptions {
   managers: number;
@@ -35,6 +36,17 @@ export interface UpOptions {
    * missing, and the node ports are published on that machine's address.
    */
   engine?: Endpoint;
+  /** what each node may take (memory, pids) and the lab's CPU cap in cores; none: no limit */
+  limits?: LabLimits;
+}
+
+export interface LabLimits {
+  nodeMemoryMiB?: number;
+  nodePids?: number;
+  /** the lab's CPU cap, in cores (all its nodes together, where the engine allows a lab cgroup) */
+  labCpus?: number;
+  /** the lab's nodes under one cgroup of its own, weighing as much as every other lab's (a fair share of the cores) */
+  fairShare?: boolean;
 }
 
 /** How the lab's parts reach what lives on this machine: bind mounts here, copies on another engine. */
@@ -43,15 +55,35 @@ interface Placement {
   reach: Reach;
   /** the address node ports are published on, on the engine's machine ('' = all) */
   bindIp: string;
+  /** the engine runs containers in a user namespace: nodes get the caged form (src/docker/dind.ts) */
+  caged: boolean;
+  /** the nodes sit under a cgroup of the lab's (a fair CPU share, and its cap) */
+  labCgroup: boolean;
+  limits: LabLimits;
 }
 
-function placementOf(engine?: Endpoint): Placement {
-  if (!engine) return { away: false, reach: ON_THIS_MACHINE, bindIp: '127.0.0.1' };
+function placementOf(engine?: Endpoint, traits: Pick<Placement, 'caged' | 'labCgroup' | 'limits'> = { caged: false, labCgroup: false, limits: {} }): Placement {
+  if (!engine) return { away: false, reach: ON_THIS_MACHINE, bindIp: '127.0.0.1', ...traits };
+  // an engine in a network namespace of its own (the classroom's): its ports on its veth address
+  if (engine.publishAddress) return { away: true, reach: { address: engine.publishAddress, portsFromEngine: true }, bindIp: engine.publishAddress, ...traits };
   const url = new URL(engine.host.replace(/^ssh:/, 'http:').replace(/^tcp:/, 'http:'));
   const address = url.hostname.replace(/^\[|\]$/g, '');
   if (!address || engine.host.startsWith('unix:')) throw new UserError(`${engine.source}: a lab on another engine needs a tcp:// or ssh:// address`, 'give the engine as tcp://HOST:2376 (with TLS) or ssh://user@HOST, or a docker context of that kind');
   // publish on the address this machine reaches; a name (ssh://user@box) may mean several
-  return { away: true, reach: { address, portsFromEngine: true }, bindIp: isIP(address) ? address : '' };
+  return { away: true, reach: { address, portsFromEngine: true }, bindIp: isIP(address) ? address : '', ...traits };
+}
+
+/** What the engine allows: a cage (user namespace), a lab cgroup (the cgroupfs driver). */
+async function traitsOf(docker: Docker, limits: LabLimits = {}): Promise<Pick<Placement, 'caged' | 'labCgroup' | 'limits'>> {
+  const caged = await runsInUserNamespace(docker);
+  const driver = ((await docker.info()) as { CgroupDriver?: string }).CgroupDriver;
+  return { caged, labCgroup: driver === 'cgroupfs' && (!!limits.fairShare || limits.labCpus !== undefined), limits };
+}
+
+/** The per-node limits of a placement; a lab CPU cap falls back to each node where no lab cgroup can hold it. */
+function nodeLimits(place: Placement): NodeLimits {
+  const l = place.limits;
+  return { memoryMiB: l.nodeMemoryMiB, pids: l.nodePids, cpus: place.labCgroup ? undefined : l.labCpus };
 }
 
 /** Everything a lab's engine must hold: the node and registry images, and what the hub serves. */
@@ -132,6 +164,7 @@ async function createAndStart(
 }
 
 export function nodeSpec(lab: string, n: PlannedNode, port: number, web: Record<WebPort, number>, place: Placement = placementOf()): Docker.ContainerCreateOptions {
+  const host = dindHostConfig({ caged: place.caged, limits: nodeLimits(place) });
   const net = networkName(lab);
   return {
     Image: IMAGES.node,
@@ -140,6 +173,8 @@ export function nodeSpec(lab: string, n: PlannedNode, port: number, web: Record<
       [LABELS.kind]: 'node', [LABELS.node]: n.name, [LABELS.role]: n.role, [LABELS.address]: n.address,
       // on another engine the engine picks the host ports (read from the container, never labels)
       ...(place.away ? {} : { [LABELS.port]: String(port), ...Object.fromEntries(WEB_PORTS.map((p) => [WEB_PORT_LABELS[p], String(web[p])])) }),
+      ...(place.caged ? { [LABELS.caged]: 'yes' } : {}),
+      ...(place.labCgroup ? { [LABELS.labCpus]: place.limits.labCpus ? String(place.limits.labCpus) : '' } : {}),
     }),
     // the node image's entrypoint execs dockerd with these arguments
     Cmd: [
@@ -152,7 +187,8 @@ export function nodeSpec(lab: string, n: PlannedNode, port: number, web: Record<
     ],
     ExposedPorts: { '2376/tcp': {}, ...Object.fromEntries(WEB_PORTS.map((p) => [`${p}/tcp`, {}])) },
     HostConfig: {
-      ...dindHostConfig(),
+      ...host,
+      ...(place.labCgroup ? { CgroupParent: labCgroupParent(lab) } : {}),
       Binds: place.away
         ? [`${volumeName(lab, 'workshop')}:/workshop:ro`, `${volumeName(lab, n.name)}:/var/lib/docker`]
         : [`${stackDir}:/workshop:ro`, `${nodeCertDir(lab, n.name)}:/certs:ro`, `${volumeName(lab, n.name)}:/var/lib/docker`],
@@ -361,15 +397,24 @@ async function ensureNodes(
   );
 }
 
+/**
+ * The images every lab needs, copied from this machine's engine to another (once, before its labs
+ * start together: two lab ups would otherwise both copy a gigabyte at once).
+ */
+export async function copyLabImages(engine: Endpoint, progress: (t: string) => void = () => {}): Promise<string[]> {
+  progress(`images for ${engine.source}`);
+  return copyImages((await hostEngine()).docker, (await connect(engine)).docker, LAB_IMAGES);
+}
+
 /** Brings the lab up, creating or starting only what is missing or stopped. */
 export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLab; result: UpResult }> {
   const progress = opts.progress ?? (() => {});
   // a lab already on another engine is brought up there again (a repair keeps its place)
   const rec = readHostRecord(lab);
-  const engineEp = opts.engine ?? (rec?.away ? { host: rec.host, tls: rec.tls, source: rec.source } : undefined);
-  const place = placementOf(engineEp);
-  const host = place.away ? await connect(engineEp!) : await hostEngine();
+  const engineEp = opts.engine ?? (rec?.away ? recordedEndpoint(rec) : undefined);
+  const host = engineEp ? await connect(engineEp) : await hostEngine();
   const docker = host.docker;
+  const place = placementOf(engineEp, await traitsOf(docker, opts.limits));
   if (place.away) {
     // the images come from this machine's engine: the classroom's other machines need no internet
     progress(`images for ${engineEp!.source}`);
@@ -416,8 +461,10 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   await ensureNodes(docker, lab, plan, existingNodes, place, labels, extra, result, progress);
 
   const labObj = new DindLab(lab, host, place.reach);
-  progress('waiting for the engines (TLS)');
   const cs = await containersWith(docker, { [LABELS.lab]: lab, [LABELS.kind]: 'node' });
+  // before the nested engines run anything: a caged node's cgroups to its root, the lab's CPU share
+  await applyNodeCgroups(docker, lab, cs.filter((c) => c.State === 'running'));
+  progress('waiting for the engines (TLS)');
   // a shell pointed at a node (lab env) still finds this engine as the lab's host; a lab on
   // another engine is found there again
   rememberHost(lab, host.endpoint, place.away ? [] : cs.map((c) => Number(c.Labels[LABELS.port])), place.away ? { address: place.reach.address } : undefined);
@@ -428,11 +475,40 @@ export async function labUp(lab: string, opts: UpOptions): Promise<{ lab: DindLa
   return { lab: labObj, result };
 }
 
+/** The endpoint `lab up` remembered for a lab on another engine (or on the classroom's, in its own network namespace). */
+function recordedEndpoint(rec: HostRecord): Endpoint {
+  return { host: rec.host, tls: rec.tls, source: rec.source, ...(rec.away && rec.host.startsWith('unix:') ? { publishAddress: rec.away.address } : {}) };
+}
+
 /** The engine that runs `lab` and how its nodes are reached: the one `lab up` remembered, or this machine's. */
 async function engineOf(lab: string): Promise<{ engine: Engine; reach: Reach }> {
   const rec = readHostRecord(lab);
-  if (rec?.away) return { engine: await connect({ host: rec.host, tls: rec.tls, source: rec.source }), reach: { address: rec.away.address, portsFromEngine: true } };
+  if (rec?.away) return { engine: await connect(recordedEndpoint(rec)), reach: { address: rec.away.address, portsFromEngine: true } };
   return { engine: await hostEngine(), reach: ON_THIS_MACHINE };
+}
+
+/**
+ * How an existing lab was made, so a fresh start (demo --fresh) makes it again the same way: on its
+ * engine (a classroom's caged one, say), with its extra labels (its classroom's) and its limits.
+ * Undefined when the lab has no nodes.
+ */
+export async function upOptionsOf(lab: string): Promise<Pick<UpOptions, 'engine' | 'labels' | 'limits'> | undefined> {
+  const rec = readHostRecord(lab);
+  const { engine } = await engineOf(lab);
+  const [node] = await containersWith(engine.docker, { [LABELS.lab]: lab, [LABELS.kind]: 'node' });
+  if (!node) return undefined;
+  const host = (await engine.docker.getContainer(node.Id).inspect()).HostConfig;
+  const cpus = node.Labels[LABELS.labCpus];
+  return {
+    engine: rec?.away ? recordedEndpoint(rec) : undefined,
+    labels: node.Labels[LABELS.classroom] ? { [LABELS.classroom]: node.Labels[LABELS.classroom] } : undefined,
+    limits: {
+      nodeMemoryMiB: host.Memory ? host.Memory / 2 ** 20 : undefined,
+      nodePids: host.PidsLimit || undefined,
+      labCpus: cpus ? Number(cpus) : host.NanoCpus ? host.NanoCpus / 1e9 : undefined,
+      fairShare: cpus !== undefined,
+    },
+  };
 }
 
 /** Removes exactly what carries this lab's label, and its certificates. */

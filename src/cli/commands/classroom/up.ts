@@ -4,9 +4,11 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { action, type Context } from '../../context.js';
 import { ExitCode, UserError } from '../../../errors.js';
-import { classroomUp, parseEngine, MAX_STUDENTS } from '../../../classroom/index.js';
+import { classroomUp, parseEngine, DEFAULT_LIMITS, MAX_STUDENTS } from '../../../classroom/index.js';
 import { serveInForeground } from './foreground.js';
 import { bindOption, portOption } from './options.js';
+import { limitOptions, limits } from '../../parse.js';
+
 
 interface Flags {
   students?: string;
@@ -16,6 +18,11 @@ interface Flags {
   tlscacert?: string;
   tlscert?: string;
   tlskey?: string;
+  nodeMemory?: string;
+  nodePids?: string;
+  labCpus?: string;
+  limits: boolean;
+  allowUncaged?: boolean;
 }
 
 async function run(ctx: Context, opts: Flags): Promise<void> {
@@ -26,8 +33,11 @@ async function run(ctx: Context, opts: Flags): Promise<void> {
   if (given !== 0 && given !== 3) throw new UserError('TLS needs all three of --tlscacert, --tlscert and --tlskey', 'give all three, or none for ssh:// and contexts', ExitCode.usage);
   const tls = given ? { ca: resolve(opts.tlscacert!), cert: resolve(opts.tlscert!), key: resolve(opts.tlskey!) } : undefined;
   const engines = [...new Set(opts.engine.map((e) => parseEngine(e, tls)))];
+  const lim = limits(opts);
   const running = await classroomUp({
     students: n,
+    limits: opts.limits === false ? false : lim,
+    allowUncaged: !!opts.allowUncaged,
     engines,
     tls,
     bind: bindOption(opts.bind),
@@ -39,8 +49,11 @@ async function run(ctx: Context, opts: Flags): Promise<void> {
 }
 
 export function registerClassroomUp(classroom: Command): void {
-  classroom
-    .command('up')
+  const up = classroom.command('up');
+  limitOptions(up, `default: ${DEFAULT_LIMITS.nodeMemoryMiB} MiB and ${DEFAULT_LIMITS.nodePids} processes`)
+    .option('--no-limits', 'no limits at all (one lab may then slow or stop every other)')
+    .option('--allow-uncaged', 'allow --engine engines without a user namespace: root in a lab there is root on that machine');
+  up
     .description('bring up a lab per student (class-01, class-02, ...) and serve the classroom in the foreground')
     .option('--students <n>', `how many students (1-${MAX_STUDENTS})`)
     .option('--engine <endpoint>', "a Docker engine to put labs on: a docker context, ssh://user@host, tcp://host:2376 or `local` (this machine's); repeat for several: labs go where most memory is free", (v: string, acc: string[]) => [...acc, v], [] as string[])

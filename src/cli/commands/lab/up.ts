@@ -5,7 +5,7 @@ import { ExitCode, UserError } from '../../../errors.js';
 import { engineEndpoint, isConnected, labUp, withLabLock } from '../../../lab/index.js';
 import { formSwarm } from '../../../swarm/index.js';
 import { task } from '../../../events.js';
-import { count } from '../../parse.js';
+import { count, limitOptions, limits } from '../../parse.js';
 
 interface UpFlags {
   managers: string;
@@ -15,6 +15,9 @@ interface UpFlags {
   tlscacert?: string;
   tlscert?: string;
   tlskey?: string;
+  nodeMemory?: string;
+  nodePids?: string;
+  labCpus?: string;
 }
 
 async function run(ctx: Context, opts: UpFlags): Promise<void> {
@@ -29,9 +32,10 @@ async function run(ctx: Context, opts: UpFlags): Promise<void> {
   }
   const given = [opts.tlscacert, opts.tlscert, opts.tlskey].filter(Boolean).length;
   if (given !== 0 && given !== 3) throw new UserError('TLS needs all three of --tlscacert, --tlscert and --tlskey', 'give all three, or none for ssh:// and contexts', ExitCode.usage);
+  const lim = limits(opts);
   const engine = opts.engine ? engineEndpoint(opts.engine, given ? { ca: opts.tlscacert!, cert: opts.tlscert!, key: opts.tlskey! } : undefined) : undefined;
   const { lab, result } = await withLabLock(ctx.lab, 'lab up', () =>
-    task(ctx.face, `lab ${ctx.lab} up`, (update) => labUp(ctx.lab, { managers, workers, progress: update, engine })),
+    task(ctx.face, `lab ${ctx.lab} up`, (update) => labUp(ctx.lab, { managers, workers, progress: update, engine, limits: lim })),
   );
   if (opts.swarm) await task(ctx.face, 'swarm', (update) => formSwarm(lab, update));
   const changed = result.created.length + result.started.length + result.seed.pushed.length;
@@ -47,8 +51,9 @@ async function run(ctx: Context, opts: UpFlags): Promise<void> {
 }
 
 export function registerLabUp(lab: Command): void {
-  lab
-    .command('up')
+  const up = lab.command('up');
+  limitOptions(up, 'default: no limit, for one person on their own machine; a new lab only');
+  up
     .description('start the lab (hub + nodes); does not form the swarm unless --swarm')
     .option('--managers <n>', 'nodes planned as managers (a new lab only)', '3')
     .option('--workers <n>', 'nodes planned as workers (a new lab only)', '2')

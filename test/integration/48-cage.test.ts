@@ -1,0 +1,270 @@
+// A student's lab is a cage (#20), proven the way a student would try: `classroom up --students 3`
+// puts three labs on the classroom's own engine (a user namespace, a network namespace of its own,
+// limits); a student's terminal, opened over the WebSocket the page uses, tries to get out. Each
+// attempt must fail, and the test asserts why. The same probes run once on an uncaged node (a
+// single user's `lab up`), where the doors are open: a probe that could not tell an open door from
+// a closed one proves nothing. Then a noisy neighbour: student A runs busy loops, a fork of
+// thousands of processes and a memory hog; student B's keystrokes and verify stay within 2x of the
+// quiet room, A's page is told which limit its lab hit, and no other lab loses a container. Last,
+// the ten chapters run and verify in a caged lab (the demo).
+//
+// DEVCOIN_CAGE_LIMITS=off runs the same test with `classroom up --no-limits` (a comparison run for
+// the figures; its noisy-neighbour assertions are expected to fail).
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import WebSocket from 'ws';
+import { cli, bin, tempHome } from '../helpers/cli.js';
+import { StudentShell } from '../helpers/student-shell.js';
+import { labDown, labUsage, openLab, type Lab } from '../../src/lab/index.js';
+import { HOST_ADDRESS, ROOM_ADDRESS } from '../../src/lab/dind/caged-engine.js';
+
+const home = tempHome('devcoin-cage-');
+const env = { DEVCOIN_HOME: home };
+process.env.DEVCOIN_HOME = home;
+const LIMITS_OFF = process.env.DEVCOIN_CAGE_LIMITS === 'off';
+const CONTROL_LAB = 'cage-control';
+
+interface Urls {
+  instructor: string;
+  students: { name: string; lab: string; url: string }[];
+}
+let child: ChildProcess;
+let urls: Urls;
+let exited: Promise<number | null>;
+let serverErr = '';
+let s1: StudentShell;
+const table: string[][] = [];
+const figures: Record<string, string> = {};
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const p95 = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.min(xs.length - 1, Math.ceil(xs.length * 0.95) - 1)];
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+function classroomUp(): Promise<Urls> {
+  // bound to this machine's end of the classroom engine's veth: the nodes' way to this machine, so
+  // the test proves that this way is shut too
+  const args = ['--json', 'classroom', 'up', '--students', '3', '--port', '0', '--bind', HOST_ADDRESS, ...(LIMITS_OFF ? ['--no-limits'] : [])];
+  child = spawn('node', [bin, ...args], { env: { ...process.env, NO_COLOR: '1', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  exited = new Promise((r) => child.on('exit', (code) => r(code)));
+  child.stderr!.on('data', (d) => (serverErr += d));
+  let out = '';
+  return new Promise((resolve, reject) => {
+    const t = setTimeout(() => reject(new Error(`classroom up printed no URLs within 600 s:\n${serverErr}`)), 600_000);
+    child.stdout!.on('data', (d) => {
+      out += d;
+      const line = out.split('\n').find((l) => l.startsWith('{'));
+      if (line && out.includes('\n')) {
+        clearTimeout(t);
+        resolve(JSON.parse(line));
+      }
+    });
+    void exited.then((code) => {
+      clearTimeout(t);
+      reject(new Error(`classroom up exited ${code}:\n${serverErr}`));
+    });
+  });
+}
+
+/** The major:minor of this machine's root file system's device (what a student would try to open). */
+function hostRootDevice(): string {
+  const root = readFileSync('/proc/self/mountinfo', 'utf8').split('\n').find((l) => l.split(' ')[4] === '/');
+  return root?.split(' ')[2] ?? '8:0';
+}
+
+/** The escape attempts, each a shell line whose exit code says whether the door opened (0 = out). */
+function attempts(other: { addresses: string[]; published: number[] }, classroomPort: number): { what: string; cmd: string; refused: RegExp }[] {
+  const [maj, min] = hostRootDevice().split(':');
+  const tcp = (addr: string, port: number) => `timeout 3 bash -c 'exec 3<>/dev/tcp/${addr}/${port}' 2>&1`;
+  return [
+    { what: 'write a host sysctl (kernel.core_pattern, written back unchanged)', cmd: `cp=$(cat /proc/sys/kernel/core_pattern); printf '%s\\n' "$cp" 2>&1 > /proc/sys/kernel/core_pattern`, refused: /Permission denied|Read-only/ },
+    { what: 'the same through a new proc mount', cmd: `(mkdir -p /tmp/p && mount -t proc proc /tmp/p && cp=$(cat /tmp/p/sys/kernel/core_pattern) && printf '%s\\n' "$cp" > /tmp/p/sys/kernel/core_pattern; r=$?; umount /tmp/p 2>/dev/null; exit $r) 2>&1`, refused: /Permission denied|Read-only/ },
+    { what: 'another host sysctl (kernel.panic_on_oops, same value)', cmd: 'sysctl -w kernel.panic_on_oops=$(cat /proc/sys/kernel/panic_on_oops) 2>&1', refused: /permission denied/i },
+    { what: `make and open the host's disk (block ${maj}:${min})`, cmd: `(mknod /tmp/hostdisk b ${maj} ${min} && head -c 512 /tmp/hostdisk | wc -c) 2>&1`, refused: /Operation not permitted/ },
+    { what: 'load a kernel module (finit_module)', cmd: `perl -e 'open(my $f, "<", "/dev/null") or die; my $r = syscall(313, fileno($f), "", 0); print "finit_module: $!\\n"; exit($r == 0 ? 0 : 1)' 2>&1`, refused: /Operation not permitted/ },
+    { what: 'write /proc/sysrq-trigger (also through a new proc mount)', cmd: `(echo h > /proc/sysrq-trigger || (mkdir -p /tmp/q && mount -t proc proc /tmp/q && echo h > /tmp/q/sysrq-trigger; r=$?; umount /tmp/q 2>/dev/null; exit $r)) 2>&1`, refused: /Permission denied|No such file|Read-only/ },
+    { what: 'read the kernel log', cmd: '(dmesg | head -1 && test -n "$(dmesg | head -1)") 2>&1', refused: /Operation not permitted/ },
+    ...other.addresses.flatMap((a) => [2376, 2377, 7946, 80, 8080, 5000].map((p) => ({ what: `reach another lab's node ${a}:${p}`, cmd: tcp(a, p), refused: /timed out|Connection refused|No route|unreachable|^$/ }))),
+    ...other.published.map((p) => ({ what: `reach another lab's port published at ${ROOM_ADDRESS}:${p}`, cmd: tcp(ROOM_ADDRESS, p), refused: /timed out|Connection refused|No route|unreachable|^$/ })),
+    { what: `reach this machine (${HOST_ADDRESS}:${classroomPort}, the classroom server)`, cmd: tcp(HOST_ADDRESS, classroomPort), refused: /timed out|Connection refused|No route|unreachable|^$/ },
+    { what: `reach this machine's engine on TCP (${HOST_ADDRESS}:2375, :2376)`, cmd: `${tcp(HOST_ADDRESS, 2375)} || ${tcp(HOST_ADDRESS, 2376)}`, refused: /timed out|Connection refused|No route|unreachable|^$/ },
+    { what: "reach this machine's engine socket (a mount of it in the node)", cmd: "grep -E 'docker\\.sock|/var/lib/docker ' /proc/self/mountinfo | grep -v ' /var/lib/docker ' ; test -n \"$(grep docker.sock /proc/self/mountinfo)\"", refused: /^$/ },
+    { what: `read the classroom's state directory (${home})`, cmd: `ls ${home}/classroom 2>&1`, refused: /No such file/ },
+  ];
+}
+
+beforeAll(async () => {
+  for (const lab of ['class-01', 'class-02', 'class-03', CONTROL_LAB]) await labDown(lab).catch(() => {});
+  const t0 = Date.now();
+  urls = await classroomUp();
+  figures['classroom up, 3 caged labs'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
+  s1 = await StudentShell.open(urls.students[0].url, 'node1');
+}, 900_000);
+
+afterAll(async () => {
+  s1?.close();
+  if (child && child.exitCode === null) {
+    child.kill('SIGINT');
+    await Promise.race([exited, sleep(20_000)]);
+  }
+  const down = await cli(['classroom', 'down'], env, 600_000);
+  if (down.exitCode !== 0) console.log(`classroom down: ${down.stderr}`);
+  await labDown(CONTROL_LAB).catch(() => {});
+  console.log(`cage:\n${table.map((r) => `| ${r.join(' | ')} |`).join('\n')}`);
+  console.log(`figures: ${JSON.stringify(figures, null, 2)}`);
+}, 900_000);
+
+describe('a student with root in their lab', () => {
+  it('is root of a user namespace only, with the dropped capabilities and a seccomp filter', async () => {
+    const r = await s1.run("grep -E '^(CapEff|Seccomp):' /proc/self/status; awk '{print $1, $2}' /proc/self/uid_map");
+    expect(r.code).toBe(0);
+    // uid 0 of the node is an unprivileged uid of this machine
+    const map = /^0\s+(\d+)$/m.exec(r.output);
+    expect(map, r.output).not.toBeNull();
+    expect(Number(map![1])).toBeGreaterThan(0);
+    expect(r.output).toMatch(/Seccomp:\s+2/);
+    const capEff = BigInt(`0x${/CapEff:\s+([0-9a-f]+)/.exec(r.output)![1]}`);
+    for (const [cap, bit] of Object.entries({ SYS_MODULE: 16, SYS_RAWIO: 17, SYS_TIME: 25, SYS_BOOT: 22, SYS_RESOURCE: 24, SYSLOG: 34 })) {
+      expect(capEff & (1n << BigInt(bit)), `${cap} is dropped`).toBe(0n);
+    }
+  });
+
+  it('tries every way out from the terminal of the page, and each one is refused for a reason', async () => {
+    const other = await openLab('class-02');
+    const nodes = await other.nodes();
+    const published = nodes.flatMap((n) => [n.port, ...Object.values(n.web ?? {}).map((u) => Number(new URL(u!).port))]).filter((p): p is number => !!p);
+    const port = Number(new URL(urls.instructor).port);
+    // the probe itself works: the same kind of connection to a node of the student's own lab opens
+    const own = (await (await openLab('class-01')).nodes())[1];
+    const control = await s1.run(`timeout 3 bash -c 'exec 3<>/dev/tcp/${own.address}/2376' 2>&1`);
+    expect(control.code, `a connection to ${own.address}:2376 (the student's own node2) opens: ${control.output}`).toBe(0);
+    const failed: string[] = [];
+    for (const a of attempts({ addresses: nodes.map((n) => n.address), published }, port)) {
+      const r = await s1.run(a.cmd, 30_000);
+      const reason = r.output.split('\n').filter(Boolean).pop() ?? '';
+      table.push([a.what, r.code === 0 ? `OPEN: ${reason}` : `refused: ${reason || `exit ${r.code}, no answer`}`]);
+      if (r.code === 0) failed.push(`${a.what}: the door opened (${r.output.slice(0, 200)})`);
+      else if (!a.refused.test(reason)) failed.push(`${a.what}: refused, but not for the expected reason (${a.refused}): ${r.output.slice(0, 300)}`);
+    }
+    expect(failed, failed.join('\n')).toEqual([]);
+  }, 600_000);
+
+  it('the same probes on an uncaged node (a single user\'s lab up) find the doors open: the probes can tell', async () => {
+    const up = await cli(['--lab', CONTROL_LAB, 'lab', 'up', '--managers', '1', '--workers', '0'], env, 600_000);
+    expect(up.exitCode, String(up.stderr)).toBe(0);
+    const lab = await openLab(CONTROL_LAB);
+    const probes = attempts({ addresses: [], published: [] }, 1);
+    const open: string[] = [];
+    for (const a of [probes[0], probes[1], probes[6]]) {
+      const r = await lab.exec('node1', a.cmd, { timeoutMs: 30_000 });
+      table.push([`(uncaged node) ${a.what}`, r.exitCode === 0 ? 'OPEN' : `refused: ${`${r.stdout}${r.stderr}`.trim().split('\n').pop()}`]);
+      if (r.exitCode === 0) open.push(a.what);
+    }
+    // core_pattern written back unchanged, and the kernel log read: what the cage above refuses
+    expect(open).toEqual([probes[0].what, probes[1].what, probes[6].what]);
+    await labDown(CONTROL_LAB);
+  }, 600_000);
+});
+
+/** Node containers and every container inside each node, with their start times: what "losing a container" changes. */
+async function containersOf(lab: Lab): Promise<string[]> {
+  const out: string[] = [];
+  for (const n of await lab.nodes()) {
+    out.push(`${n.name} ${n.state}`);
+    const r = await lab.exec(n.name, "docker ps -q --no-trunc | xargs -r docker inspect --format '{{.Id}} {{.State.StartedAt}} {{.RestartCount}}'", { timeoutMs: 30_000 });
+    out.push(...r.stdout.trim().split('\n').filter(Boolean).map((l) => `${n.name} ${l}`));
+  }
+  return out.sort();
+}
+
+async function verifyTime(url: string): Promise<number> {
+  const u = new URL(url);
+  const t0 = performance.now();
+  const res = await fetch(`${u.origin}${u.pathname}api/verify`, { method: 'POST', headers: { origin: u.origin, 'content-type': 'application/json' }, body: '{}' });
+  expect(res.status, await res.clone().text()).toBe(200);
+  await res.json();
+  return performance.now() - t0;
+}
+
+async function keystrokes(sh: StudentShell, n: number): Promise<number[]> {
+  const out: number[] = [];
+  for (let i = 0; i < n; i++) {
+    out.push(await sh.keystroke(String.fromCharCode(97 + (i % 26))));
+    await sleep(100 + Math.random() * 100);
+  }
+  sh.type('\x15'); // Ctrl-U: the typed letters go
+  return out;
+}
+
+describe('a noisy neighbour', () => {
+  it('student A runs busy loops, thousands of processes and a memory hog; student B does not feel it, A is told', async () => {
+    const [, b, a] = urls.students;
+    for (const s of [a, b]) {
+      const g = await cli(['--lab', s.lab, 'goto', 'swarm'], env, 600_000);
+      expect(g.exitCode, String(g.stderr)).toBe(0);
+    }
+    const labA = await openLab(a.lab);
+    const labB = await openLab(b.lab);
+    const bShell = await StudentShell.open(b.url, 'node1');
+    await bShell.run('true');
+    // the quiet room
+    const quietKeys = await keystrokes(bShell, 60);
+    const quietVerify = [await verifyTime(b.url), await verifyTime(b.url), await verifyTime(b.url)];
+    const before = { b: await containersOf(labB), one: await containersOf(await openLab('class-01')) };
+    // A's page listens for what the server tells it
+    const told: string[] = [];
+    const au = new URL(a.url);
+    const events = new WebSocket(`${au.origin.replace(/^http/, 'ws')}${au.pathname}events`, { origin: au.origin });
+    events.on('message', (d) => {
+      const m = JSON.parse(String(d));
+      if (m.type === 'limits') told.push(...m.lines);
+    });
+    // the noise, each part bounded in time
+    const aShell = await StudentShell.open(a.url, 'node1');
+    const svc = await aShell.run("docker service create --detach --name busy --replicas 6 busybox sh -c 'end=$(($(date +%s) + 150)); while [ $(date +%s) -lt $end ]; do :; done'");
+    expect(svc.code, svc.output).toBe(0);
+    // thousands of sleeping processes on node3 (past its process limit, and near this machine's pid_max without one)
+    const forks = Math.min(30_000, Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) - 4000);
+    await labA.exec('node3', `nohup perl -e 'for (1..${forks}) { my $p = fork(); last unless defined $p; if (!$p) { sleep 120; exit 0 } } sleep 120' >/dev/null 2>&1 &`, { timeoutMs: 30_000 });
+    // a memory hog on node2: tail keeps the whole "line" of 3 GB of zeros
+    await labA.exec('node2', "nohup sh -c 'head -c 3000m /dev/zero | tail > /dev/null' >/dev/null 2>&1 &", { timeoutMs: 30_000 });
+    await sleep(15_000);
+    const noisyKeys = await keystrokes(bShell, 60);
+    const noisyVerify = [await verifyTime(b.url), await verifyTime(b.url), await verifyTime(b.url)];
+    // A is told: the radar reads each lab's use every round and the page hears the news
+    const end = Date.now() + 90_000;
+    while (Date.now() < end && !(told.some((l) => /node2 hit its memory limit/.test(l)) && told.some((l) => /node3 (hit|is at) its process limit/.test(l)))) await sleep(1000);
+    events.close();
+    const usageB = await labUsage(labB);
+    const after = { b: await containersOf(labB), one: await containersOf(await openLab('class-01')) };
+    await aShell.run('docker service rm busy');
+    aShell.close();
+    bShell.close();
+
+    Object.assign(figures, {
+      'B keystroke echo, quiet: median / p95': `${median(quietKeys).toFixed(1)} / ${p95(quietKeys).toFixed(1)} ms (60 keys)`,
+      'B keystroke echo, A noisy: median / p95': `${median(noisyKeys).toFixed(1)} / ${p95(noisyKeys).toFixed(1)} ms (60 keys)`,
+      'B verify, quiet: median of 3': `${median(quietVerify).toFixed(0)} ms`,
+      'B verify, A noisy: median of 3': `${median(noisyVerify).toFixed(0)} ms`,
+      'A was told': told.join('; ') || '(nothing)',
+      'limits': LIMITS_OFF ? 'off (--no-limits)' : 'on (defaults)',
+    });
+    expect(p95(noisyKeys), `B's keystroke p95 with A noisy (quiet: ${p95(quietKeys).toFixed(1)} ms)`).toBeLessThanOrEqual(2 * p95(quietKeys));
+    expect(median(noisyVerify), `B's verify with A noisy (quiet: ${median(quietVerify).toFixed(0)} ms)`).toBeLessThanOrEqual(2 * median(quietVerify));
+    expect(told.join('\n')).toMatch(/node2 hit its memory limit: (a process was|\d+ processes were) killed/);
+    expect(told.join('\n')).toMatch(/node3 (hit|is at) its process limit/);
+    expect(usageB.map((u) => u.oomKills)).toEqual([0, 0, 0, 0, 0]);
+    expect(after.b).toEqual(before.b);
+    expect(after.one).toEqual(before.one);
+  }, 900_000);
+});
+
+describe('the workshop in a caged lab', () => {
+  it('runs all ten chapters and verifies each (the demo, on student 1\'s classroom lab)', async () => {
+    s1.close();
+    const r = await cli(['--lab', 'class-01', '--json', 'demo', '--fresh', '--auto', '--speed', '0'], env, 1_500_000);
+    const summary = JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '{}');
+    expect(r.exitCode, String(r.stderr).slice(-3000)).toBe(0);
+    figures['demo in a caged lab'] = `${summary.totalSeconds?.toFixed?.(1)} s`;
+  }, 1_500_000);
+});
