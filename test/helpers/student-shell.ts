@@ -28,6 +28,12 @@ export class StudentShell {
       });
     });
     sh.ws.send(JSON.stringify({ type: 'resize', cols: 200, rows: 50 }));
+    // as a student does: type once the prompt is there (keys sent before the shell reads are lost)
+    const until = Date.now() + 30_000;
+    while (!/[$#] $/m.test(sh.screen().trimEnd() + ' ')) {
+      if (Date.now() > until) throw new Error(`no prompt in ${node}'s terminal within 30 s; it showed:\n${sh.screen().slice(-500)}`);
+      await new Promise((r) => setTimeout(r, 100));
+    }
     return sh;
   }
 

@@ -76,15 +76,18 @@ function hostRootDevice(): string {
 function attempts(other: { addresses: string[]; published: number[] }, classroomPort: number): { what: string; cmd: string; refused: RegExp }[] {
   const [maj, min] = hostRootDevice().split(':');
   const tcp = (addr: string, port: number) => `timeout 3 bash -c 'exec 3<>/dev/tcp/${addr}/${port}' 2>&1`;
+  // every port at once (3 s in all): exit 0 and the ports that opened, or "no port answered"
+  const ports = [22, 53, 80, 443, 2375, 2376, 2377, 5000, 7946, 8080, 9090, 9100, 9102];
+  const anyPort = (addr: string) => `o=$(for p in ${ports.join(' ')}; do (timeout 3 bash -c "exec 3<>/dev/tcp/${addr}/$p" 2>/dev/null && echo "open:$p") & done; wait); echo "\${o:-no port answered}"; test -n "$o"`;
   return [
     { what: 'write a host sysctl (kernel.core_pattern, written back unchanged)', cmd: `cp=$(cat /proc/sys/kernel/core_pattern); printf '%s\\n' "$cp" 2>&1 > /proc/sys/kernel/core_pattern`, refused: /Permission denied|Read-only/ },
     { what: 'the same through a new proc mount', cmd: `(mkdir -p /tmp/p && mount -t proc proc /tmp/p && cp=$(cat /tmp/p/sys/kernel/core_pattern) && printf '%s\\n' "$cp" > /tmp/p/sys/kernel/core_pattern; r=$?; umount /tmp/p 2>/dev/null; exit $r) 2>&1`, refused: /Permission denied|Read-only/ },
     { what: 'another host sysctl (kernel.panic_on_oops, same value)', cmd: 'sysctl -w kernel.panic_on_oops=$(cat /proc/sys/kernel/panic_on_oops) 2>&1', refused: /permission denied/i },
     { what: `make and open the host's disk (block ${maj}:${min})`, cmd: `(mknod /tmp/hostdisk b ${maj} ${min} && head -c 512 /tmp/hostdisk | wc -c) 2>&1`, refused: /Operation not permitted/ },
-    { what: 'load a kernel module (finit_module)', cmd: `perl -e 'open(my $f, "<", "/dev/null") or die; my $r = syscall(313, fileno($f), "", 0); print "finit_module: $!\\n"; exit($r == 0 ? 0 : 1)' 2>&1`, refused: /Operation not permitted/ },
+    { what: 'load a kernel module (finit_module)', cmd: `perl -e 'open(my $f, "<", "/dev/null") or die; my $args = ""; my $r = syscall(313, fileno($f), $args, 0); print "finit_module: $!\\n"; exit($r == 0 ? 0 : 1)' 2>&1`, refused: /Operation not permitted/ },
     { what: 'write /proc/sysrq-trigger (also through a new proc mount)', cmd: `(echo h > /proc/sysrq-trigger || (mkdir -p /tmp/q && mount -t proc proc /tmp/q && echo h > /tmp/q/sysrq-trigger; r=$?; umount /tmp/q 2>/dev/null; exit $r)) 2>&1`, refused: /Permission denied|No such file|Read-only/ },
     { what: 'read the kernel log', cmd: '(dmesg | head -1 && test -n "$(dmesg | head -1)") 2>&1', refused: /Operation not permitted/ },
-    ...other.addresses.flatMap((a) => [2376, 2377, 7946, 80, 8080, 5000].map((p) => ({ what: `reach another lab's node ${a}:${p}`, cmd: tcp(a, p), refused: /timed out|Connection refused|No route|unreachable|^$/ }))),
+    ...other.addresses.map((a) => ({ what: `reach another lab's node ${a} (ports ${ports.join(', ')})`, cmd: anyPort(a), refused: /no port answered/ })),
     ...other.published.map((p) => ({ what: `reach another lab's port published at ${ROOM_ADDRESS}:${p}`, cmd: tcp(ROOM_ADDRESS, p), refused: /timed out|Connection refused|No route|unreachable|^$/ })),
     { what: `reach this machine (${HOST_ADDRESS}:${classroomPort}, the classroom server)`, cmd: tcp(HOST_ADDRESS, classroomPort), refused: /timed out|Connection refused|No route|unreachable|^$/ },
     { what: `reach this machine's engine on TCP (${HOST_ADDRESS}:2375, :2376)`, cmd: `${tcp(HOST_ADDRESS, 2375)} || ${tcp(HOST_ADDRESS, 2376)}`, refused: /timed out|Connection refused|No route|unreachable|^$/ },
@@ -136,10 +139,13 @@ describe('a student with root in their lab', () => {
     const port = Number(new URL(urls.instructor).port);
     // the probe itself works: the same kind of connection to a node of the student's own lab opens
     const own = (await (await openLab('class-01')).nodes())[1];
-    const control = await s1.run(`timeout 3 bash -c 'exec 3<>/dev/tcp/${own.address}/2376' 2>&1`);
-    expect(control.code, `a connection to ${own.address}:2376 (the student's own node2) opens: ${control.output}`).toBe(0);
+    const all = attempts({ addresses: nodes.map((n) => n.address), published }, port);
+    const anyPort = all.find((a) => a.what.startsWith("reach another lab's node"))!.cmd.replaceAll(nodes[0].address, own.address);
+    const control = await s1.run(anyPort);
+    expect(control.code, `the student's own node2 answers the same probe: ${control.output}`).toBe(0);
+    expect(control.output).toMatch(/open:2376/);
     const failed: string[] = [];
-    for (const a of attempts({ addresses: nodes.map((n) => n.address), published }, port)) {
+    for (const a of all) {
       const r = await s1.run(a.cmd, 30_000);
       const reason = r.output.split('\n').filter(Boolean).pop() ?? '';
       table.push([a.what, r.code === 0 ? `OPEN: ${reason}` : `refused: ${reason || `exit ${r.code}, no answer`}`]);
