@@ -97,6 +97,8 @@ export class ClassroomServer {
         this.radar.touch();
       },
       finished: (s, result) => {
+        // the lab was made over: the student's last verify is of what is gone
+        this.lastVerify.delete(s.name);
         if (result) this.radar.record(s.name, result.chapter, result.checks);
         else this.radar.refreshNow(s.name);
       },
