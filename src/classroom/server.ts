@@ -13,7 +13,8 @@ import { packageRoot } from '../paths.js';
 import { errorMessage, UserError } from '../errors.js';
 import type { Face, WorkshopEvent } from '../events.js';
 import { labUsage, openLab, webUrlOf } from '../lab/index.js';
-import { chapterOf, listChapters, next, progressOf, verify } from '../workshop/index.js';
+import { chapterOf, listChapters, next, progressOf, verify, type CheckOutcome } from '../workshop/index.js';
+import { nodeOfTask } from '../swarm/index.js';
 import { chapterHtml } from './render.js';
 import { Radar, type LabHealth, type RadarOptions, type StudentView } from './radar.js';
 import { updateStudent, type Roster, type Student } from './roster.js';
@@ -60,6 +61,8 @@ export class ClassroomServer {
   readonly jobs: Jobs;
   private wss = new WebSocketServer({ noServer: true, maxPayload: 64 * 1024 });
   private studentSockets = new Map<string, Set<WebSocket>>();
+  /** each student's last verify (their button, or next refusing), for a page opened again */
+  private lastVerify = new Map<string, { chapter: string; ok: boolean; checks: CheckOutcome[]; at: number }>();
   private radarSockets = new Set<WebSocket>();
   private root: string;
   private index?: string;
@@ -97,6 +100,8 @@ export class ClassroomServer {
         this.radar.touch();
       },
       finished: (s, result) => {
+        // the lab was made over: the student's last verify is of what is gone
+        this.lastVerify.delete(s.name);
         if (result) this.radar.record(s.name, result.chapter, result.checks);
         else this.radar.refreshNow(s.name);
       },
@@ -287,13 +292,16 @@ export class ClassroomServer {
       const t0 = Date.now();
       const r = await verify(s.lab, undefined, 30_000, this.faceOf(s));
       this.radar.record(s.name, r.chapter, r.checks, Date.now() - t0);
+      this.lastVerify.set(s.name, { chapter: r.chapter, ok: r.ok, checks: r.checks, at: Date.now() });
       return this.json(res, 200, r);
     }
     if (route === 'api/next' && method === 'POST') {
       if (s.pending) throw new HttpError(409, `${describeJob(s)}: wait for it to finish`);
       const r = await next(s.lab, {}, this.faceOf(s));
-      if (!r.moved && r.checks) this.radar.record(s.name, r.chapter, r.checks);
-      else this.radar.refreshNow(s.name);
+      if (!r.moved && r.checks) {
+        this.radar.record(s.name, r.chapter, r.checks);
+        this.lastVerify.set(s.name, { chapter: r.chapter, ok: false, checks: r.checks, at: Date.now() });
+      } else this.radar.refreshNow(s.name);
       return this.json(res, 200, { chapter: r.chapter, moved: r.moved, next: r.next?.slug, checks: r.checks });
     }
     if (route === 'api/catch-up' && method === 'POST') {
@@ -302,6 +310,14 @@ export class ClassroomServer {
       await chapterOf(s.lab, target); // an unknown chapter is one line, before anything starts
       this.jobs.start(s, { op: 'goto', chapter: target, by: 'student' });
       return this.json(res, 202, { job: describeJob(s) });
+    }
+    if (route === 'api/where' && method === 'GET') {
+      // which node runs a task of a service now: a command block for `@service` is pasted there
+      const service = url.searchParams.get('service') ?? '';
+      if (!/^[a-zA-Z0-9][a-zA-Z0-9_.-]{0,62}$/.test(service)) throw new HttpError(400, 'say which service: ?service=NAME');
+      const node = await nodeOfTask(await openLab(s.lab), service).catch(() => undefined);
+      if (!node) throw new HttpError(409, `no task of ${service} is running now: is the chapter's stack up?`);
+      return this.json(res, 200, { service, node });
     }
     if (route === 'web' && method === 'GET') {
       // the web UI of this student's lab at the server's root (its pages use absolute paths)
@@ -336,6 +352,7 @@ export class ClassroomServer {
       chapter: { number: chapter.number, slug: chapter.slug, title: chapter.title, html: chapterHtml(chapter.markdown), webPort: chapter.module.webPort },
       chapters, nodes, web, labError,
       job: s.pending ? describeJob(s) : undefined, jobError: s.lastJobError,
+      lastVerify: this.lastVerify.get(s.name),
     };
   }
 

@@ -9,8 +9,12 @@
 // `classroom serve` finishes the job (same URLs). Student 2's token opens nothing of student 1's;
 // no page makes a request outside the server. The second engine stops: its lab is dead on the
 // radar, the other keeps working, repair brings it back with its progress. Measures the
-// keystroke round trip in the browser and the radar's refresh. Saves the README's screenshots
-// (docs/classroom-student.png, docs/classroom-radar.png).
+// keystroke round trip in the browser and the radar's refresh. The student's page as students
+// expect it (issue #24): a command block's button pastes it at its node's prompt (not run),
+// select copies and Ctrl+Shift+V pastes, a reload or a new tab finds the terminals, the chapter
+// and the last verify as they were, and at 390 px the key bar's Tab completes. Saves the
+// README's screenshots (docs/classroom-student.png, docs/classroom-radar.png,
+// docs/classroom-commands.png).
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
@@ -153,6 +157,13 @@ async function screen(page: Page, node: string): Promise<string> {
   return (await term(page, node).innerText()).replace(/\u00a0/g, ' ');
 }
 
+/** The terminal's last line with the rows it wraps over joined (a long command wraps). */
+async function promptLine(page: Page, node: string): Promise<string> {
+  const rows = (await screen(page, node)).trimEnd().split('\n');
+  const at = rows.map((r) => /\$ /.test(r)).lastIndexOf(true);
+  return at < 0 ? '' : rows.slice(at).join('');
+}
+
 describe('classroom: bad input', () => {
   it('refuses N larger than fits, a bad N, a bad bind and a port that is taken, in one line each, changing nothing', async () => {
     const tooMany = await cli(['classroom', 'up', '--students', '90'], { DEVCOIN_HOME: tempHome() });
@@ -199,6 +210,49 @@ describe('classroom: the student and the radar in Chromium', () => {
     expect(new URL(instructor).hostname).toBe('127.0.0.1');
   });
 
+  it('a command a click away: chapter 1\'s first command\'s button puts it at node1\'s prompt, not run; select copies, Ctrl+Shift+V pastes', async () => {
+    // the page reads and writes the clipboard for the test's own checks (the Clipboard API)
+    await context.grantPermissions(['clipboard-read', 'clipboard-write'], { origin });
+    const page = await context.newPage();
+    await page.goto(server.urls.students[0].url);
+    await expect.poll(() => page.getByTestId('chapter').getAttribute('data-slug'), { timeout: 15_000 }).toBe('compose');
+    // a button on every command block, none elsewhere
+    const blocks = page.locator('[data-testid=chapter] .cmd');
+    const buttons = await page.locator('[data-testid=chapter] [data-testid=paste]').count();
+    expect(buttons).toBeGreaterThan(5);
+    expect(buttons).toBe(await blocks.count());
+    expect(await page.locator('[data-testid=chapter] .cmd[data-node] > [data-testid=paste]').count()).toBe(buttons);
+    const first = blocks.first();
+    expect(await first.getAttribute('data-node')).toBe('node1');
+    expect(await first.locator('code').textContent()).toBe('cat /workshop/compose.yml');
+    await page.locator('[data-testid=term-node1] [data-state=open]').waitFor({ timeout: 30_000 });
+    await first.getByTestId('paste').click();
+    await waitFor('the command at node1\'s prompt', async () => /\$ cat \/workshop\/compose\.yml *$/.test(await promptLine(page, 'node1')), 15_000);
+    // pasted, not run: a second later it is still at the prompt and the file was not printed
+    await sleep(1000);
+    expect(await promptLine(page, 'node1')).toMatch(/\$ cat \/workshop\/compose\.yml *$/);
+    expect(await screen(page, 'node1')).not.toMatch(/services:/);
+    // the key went to the terminal: Ctrl+U empties the line
+    await page.keyboard.press('Control+u');
+    // select to copy (a double click selects a word), Ctrl+Shift+V pastes it back
+    await page.keyboard.type('echo copy-$((6*7))-done');
+    await page.keyboard.press('Enter');
+    const out = term(page, 'node1').locator('div', { hasText: /^copy-42-done/ }).first();
+    await out.waitFor({ timeout: 10_000 });
+    const box = (await out.boundingBox())!;
+    await page.mouse.dblclick(box.x + 20, box.y + box.height / 2);
+    await expect.poll(() => page.getByTestId('clipboard-hint').textContent(), { timeout: 5_000 }).toContain('copied 12 characters');
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe('copy-42-done');
+    await page.evaluate(() => navigator.clipboard.writeText('echo pasted-with-the-shortcut'));
+    await page.locator('[data-testid=term-node1] .xterm-helper-textarea').focus();
+    await page.keyboard.press('Control+Shift+V');
+    await waitFor('the clipboard at node1\'s prompt', async () => /\$ echo pasted-with-the-shortcut *$/.test(await promptLine(page, 'node1')), 10_000);
+    await page.keyboard.press('Control+u');
+    // the hint says how (once the "copied" note has gone)
+    await expect.poll(() => page.getByTestId('clipboard-hint').textContent(), { timeout: 5_000 }).toMatch(/Select text to copy it.*Ctrl\+Shift\+V or right click → Paste/);
+    await page.close();
+  });
+
   it('the CLI and the page share progress: goto swarm on the CLI, and the page shows chapter 2', async () => {
     const g = await cli(['--lab', 'class-01', 'goto', 'swarm'], env);
     expect(g.exitCode, String(g.stderr)).toBe(0);
@@ -209,6 +263,27 @@ describe('classroom: the student and the radar in Chromium', () => {
     expect(await student1.getByTestId('chapter-compose').getAttribute('data-status')).toBe('done');
     // the chapter is the core's Markdown, commands at their node's prompt
     expect(await student1.locator('[data-testid=chapter] .cmd[data-node=node1] .prompt').first().textContent()).toBe('node1$');
+  });
+
+  it('a node2$ block\'s button opens node2\'s tab with the command at its prompt, not run', async () => {
+    const block = student1.locator('[data-testid=chapter] .cmd[data-node=node2]').first();
+    const command = (await block.locator('code').textContent())!;
+    expect(command).toMatch(/^docker swarm join .*node1:2377$/);
+    expect(await student1.locator('[data-testid=term-node2]').count()).toBe(0);
+    await block.getByTestId('paste').click();
+    await student1.locator('[data-testid=term-node2] [data-state=open]').waitFor({ timeout: 30_000 });
+    expect(await student1.locator('[data-testid=term-node2]').isVisible()).toBe(true);
+    expect(await student1.locator('[data-testid=term-node1]').isVisible()).toBe(false);
+    await waitFor('the command at node2\'s prompt', async () => (await promptLine(student1, 'node2')).endsWith(`$ ${command}`), 30_000).catch(async (e) => {
+      throw new Error(`${(e as Error).message}; node2's screen:\n${await screen(student1, 'node2')}`);
+    });
+    await sleep(1000);
+    expect((await promptLine(student1, 'node2')).endsWith(`$ ${command}`)).toBe(true);
+    expect(await screen(student1, 'node2')).not.toMatch(/joined a swarm|Error/);
+    // the README's picture: the block and its button in the middle of the text, the key bar below the terminal
+    await block.evaluate((el) => el.scrollIntoView({ block: 'center' }));
+    await student1.screenshot({ path: join(packageRoot, 'docs', 'classroom-commands.png') });
+    await student1.keyboard.press('Control+u');
   });
 
   it('the labs are placed by free memory over both engines, and the radar shows each lab\'s engine', async () => {
@@ -326,6 +401,73 @@ describe('classroom: the student and the radar in Chromium', () => {
     ws.close();
     const lab = await openLab('class-01');
     expect((await lab.exec('node1', 'test -e /tmp/watcher-typed && echo there || echo absent')).stdout.trim()).toBe('absent');
+  });
+
+  it('coming back: a reload and a new tab find each terminal\'s output, the chapter and the place in it, and the last verify', async () => {
+    await student1.bringToFront();
+    await student1.getByTestId('tab-node3').click();
+    const text = student1.getByTestId('chapter');
+    const scroll = await text.evaluate((el) => (el.scrollTop = Math.min(400, el.scrollHeight - el.clientHeight)));
+    expect(scroll).toBeGreaterThan(0);
+    await sleep(300);
+    const asBefore = async (page: Page) => {
+      await expect.poll(() => page.getByTestId('chapter').getAttribute('data-slug'), { timeout: 15_000 }).toBe('swarm');
+      // the tab the student was on, its shell's output replayed
+      await page.locator('[data-testid=term-node3] [data-state=open]').waitFor({ timeout: 15_000 });
+      expect(await page.locator('[data-testid=term-node3]').isVisible()).toBe(true);
+      await waitFor('node3\'s output replayed', async () => /This node joined a swarm as a manager/.test(await screen(page, 'node3')), 15_000);
+      // the last verify: chapter 2's three checks, passing
+      expect(await page.getByTestId('checks').getAttribute('data-chapter')).toBe('swarm');
+      expect(await page.getByTestId('check').evaluateAll((els) => els.map((e) => e.getAttribute('data-ok')))).toEqual(['true', 'true', 'true']);
+      expect(await page.getByTestId('message').textContent()).toMatch(/every check passes.*last verify/);
+      await page.getByTestId('tab-node1').click();
+      await waitFor('node1\'s output replayed', async () => (await screen(page, 'node1')).includes('mirrored-42'), 15_000);
+    };
+    await student1.reload();
+    await asBefore(student1);
+    expect(Math.abs((await text.evaluate((el) => el.scrollTop)) - scroll)).toBeLessThanOrEqual(2);
+    // a new tab: the same
+    await student1.getByTestId('tab-node3').click();
+    const again = await context.newPage();
+    await again.goto(server.urls.students[0].url);
+    await asBefore(again);
+    await again.close();
+  });
+
+  it('at 390 px: the text and the terminal each a tap away, a command\'s button shows the terminal, the key bar\'s Tab completes and Ctrl-C cancels', async () => {
+    const phone = await browser.newContext({ viewport: { width: 390, height: 844 }, isMobile: true, hasTouch: true, deviceScaleFactor: 2 });
+    phone.on('request', (r) => requests.push(r.url()));
+    try {
+      const page = await phone.newPage();
+      await page.goto(server.urls.students[0].url);
+      await page.getByTestId('chapter').waitFor({ timeout: 15_000 });
+      expect(await page.getByTestId('text-pane').isVisible()).toBe(true);
+      expect(await page.getByTestId('term-pane').isVisible()).toBe(false);
+      await page.getByTestId('pane-term').tap();
+      expect(await page.getByTestId('text-pane').isVisible()).toBe(false);
+      await page.locator('[data-testid=term-node1] [data-state=open]').waitFor({ timeout: 30_000 });
+      await waitFor('node1\'s prompt', async () => /\$ *$/.test((await screen(page, 'node1')).trimEnd()), 30_000);
+      await page.locator('[data-testid=term-node1] .xterm-helper-textarea').focus();
+      await page.keyboard.type('ls /worksh');
+      await page.getByTestId('key-tab').tap();
+      await waitFor('the shell to complete /workshop/', async () => /\$ ls \/workshop\/ *$/.test(await promptLine(page, 'node1')), 10_000);
+      await page.getByTestId('key-ctrl-c').tap();
+      await waitFor('Ctrl-C to cancel the line', async () => (await screen(page, 'node1')).replace(/\n/g, '').includes('ls /workshop/^C'), 10_000);
+      // a command's button from the text: the terminal comes to the front with it at the prompt
+      await page.getByTestId('pane-text').tap();
+      const block = page.locator('[data-testid=chapter] .cmd[data-node=node1]').first();
+      const command = (await block.locator('code').textContent())!;
+      await block.getByTestId('paste').tap();
+      expect(await page.getByTestId('term-pane').isVisible()).toBe(true);
+      await waitFor('the command at node1\'s prompt', async () => (await promptLine(page, 'node1')).endsWith(`$ ${command}`), 10_000);
+      await page.getByTestId('key-ctrl-c').tap();
+      await waitFor('Ctrl-C to cancel it', async () => /\$ *$/.test((await screen(page, 'node1')).trimEnd()), 10_000);
+    } finally {
+      await phone.close();
+      // the phone made node1's shell 45 columns wide: student 1's page sizes it back
+      await student1.getByTestId('tab-node2').click();
+      await student1.getByTestId('tab-node1').click();
+    }
   });
 
   it('the radar refreshes every lab within seconds (measured in the browser, 2 labs)', async () => {
