@@ -114,8 +114,15 @@ beforeAll(async () => {
   const certs = JSON.parse(String((await cli(['--lab', ENGINE_LAB, '--json', 'lab', 'env', 'node1'], env)).stdout)).DOCKER_CERT_PATH as string;
   engine2 = `tcp://${address}:2376`;
   const t0 = Date.now();
-  server = await serve(['up', '--students', '2', '--port', '0', '--engine', 'local', '--engine', engine2,
-    '--tlscacert', join(certs, 'ca.pem'), '--tlscert', join(certs, 'cert.pem'), '--tlskey', join(certs, 'key.pem')], 500_000);
+  const tlsArgs = ['--tlscacert', join(certs, 'ca.pem'), '--tlscert', join(certs, 'cert.pem'), '--tlskey', join(certs, 'key.pem')];
+  // the second engine runs without a user namespace: a lab there is not caged, so the classroom
+  // refuses it (before it starts anything) unless the instructor says --allow-uncaged
+  const refused = await cli(['classroom', 'up', '--students', '2', '--port', '0', '--engine', 'local', '--engine', engine2, ...tlsArgs], env);
+  expect(refused.exitCode, String(refused.stderr)).toBe(2);
+  expect(errorLines(String(refused.stderr))[0]).toMatch(new RegExp(`engine ${engine2.replace(/[.]/g, '\\.')} runs containers without a user namespace: a student with root in a lab there would be root on that machine`));
+  expect(String(refused.stderr)).toContain('--userns-remap=default');
+  server = await serve(['up', '--students', '2', '--port', '0', '--engine', 'local', '--engine', engine2, '--allow-uncaged', ...tlsArgs], 500_000);
+  expect(server.stderr()).toMatch(new RegExp(`NOT caged \\(--allow-uncaged\\): the labs on ${engine2.replace(/[.]/g, '\\.')}`));
   figures['classroom up, 2 labs on 2 engines'] = `${((Date.now() - t0) / 1000).toFixed(1)} s`;
   origin = new URL(server.urls.instructor).origin;
   browser = await chromium.launch({
