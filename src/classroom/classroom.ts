@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ExitCode, UserError, errorMessage } from '../errors.js';
 import { task, type Face } from '../events.js';
 import { LABELS } from '../labels.js';
-import { builtInLabExists, copyLabImages, engineIsCaged, engineMemoryOf, ensureClassroomEngine, labDown, labsLabelled, stopClassroomEngine, withLabLock, type LabLimits } from '../lab/index.js';
+import { builtInLabExists, copyLabImages, labDiskOf, labUsage, openLab, engineIsCaged, engineMemoryOf, ensureClassroomEngine, labDown, labsLabelled, stopClassroomEngine, withLabLock, type LabLimits } from '../lab/index.js';
 import { progressOf, reset } from '../workshop/index.js';
 import { availableMiB, capacity, labCost, type Capacity } from './capacity.js';
 import { endpointOf, placeLabs, type TlsFiles } from './engines.js';
@@ -255,6 +255,51 @@ export interface ClassroomRow {
   chapter?: string;
   done: number;
   job?: string;
+  /** what the lab uses against its limits (undefined when it could not be read) */
+  usage?: LabUse;
+}
+
+export interface LabUse {
+  memoryBytes: number;
+  /** the node with the most memory in use, against its limit */
+  busiest: { node: string; memoryBytes: number; limitBytes?: number };
+  /** the node with the most processes, against its limit */
+  mostPids: { node: string; pids: number; limit?: number };
+  /** over about a second */
+  cpuCores?: number;
+  diskBytes?: number;
+  /** since each node started: processes killed for want of memory, forks refused */
+  oomKills: number;
+  pidsRefused: number;
+  unreadable: string[];
+}
+
+/** One lab's use against its limits: two readings a second apart (for the CPU), and its disk. */
+export async function labUse(lab: string): Promise<LabUse> {
+  const l = await openLab(lab);
+  const t0 = Date.now();
+  const first = await labUsage(l);
+  await new Promise((r) => setTimeout(r, 1000));
+  const now = await labUsage(l);
+  const secs = (Date.now() - t0) / 1000;
+  const read = now.filter((u) => u.memory !== undefined);
+  const busiest = read.reduce((a, b) => ((b.memory ?? 0) > (a.memory ?? 0) ? b : a), read[0] ?? now[0]);
+  const mostPids = read.reduce((a, b) => ((b.pids ?? 0) > (a.pids ?? 0) ? b : a), read[0] ?? now[0]);
+  const cpu = now.map((u) => {
+    const f = first.find((x) => x.node === u.node);
+    return u.cpuMicros !== undefined && f?.cpuMicros !== undefined ? (u.cpuMicros - f.cpuMicros) / 1e6 / secs : undefined;
+  });
+  const disk = await labDiskOf(lab).catch(() => undefined);
+  return {
+    memoryBytes: read.reduce((n, u) => n + (u.memory ?? 0), 0),
+    busiest: { node: busiest?.node ?? '?', memoryBytes: busiest?.memory ?? 0, limitBytes: busiest?.memoryLimit },
+    mostPids: { node: mostPids?.node ?? '?', pids: mostPids?.pids ?? 0, limit: mostPids?.pidsLimit },
+    cpuCores: cpu.every((c) => c !== undefined) ? cpu.reduce((a, b) => a! + b!, 0) : undefined,
+    diskBytes: disk?.usedBytes,
+    oomKills: now.reduce((n, u) => n + u.oomKills, 0),
+    pidsRefused: now.reduce((n, u) => n + u.pidsRefused, 0),
+    unreadable: now.filter((u) => u.unreadable || u.atPidsLimit).map((u) => `${u.node}: ${u.atPidsLimit ? 'at its process limit' : u.unreadable}`),
+  };
 }
 
 /** `classroom ls`: students, labs, engines, chapters (no tokens). */
@@ -265,7 +310,9 @@ export async function classroomList(): Promise<{ rows: ClassroomRow[]; bind: str
     roster.students.map(async (s): Promise<ClassroomRow> => {
       const health = await labHealth(s.lab).catch((err: Error) => ({ up: false, detail: err.message.split('\n')[0] }));
       const p = await progressOf(s.lab).catch(() => undefined);
+      const usage = health.up ? await labUse(s.lab).catch(() => undefined) : undefined;
       return {
+        usage,
         student: s.name, lab: s.lab, engine: s.engine,
         state: health.up ? 'up' : `down: ${health.detail ?? ''}`.trim(),
         chapter: p?.current, done: p?.done.length ?? 0,

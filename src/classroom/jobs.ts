@@ -6,7 +6,7 @@
 import { errorMessage, UserError } from '../errors.js';
 import type { CheckOutcome, Face } from '../events.js';
 import { LABELS } from '../labels.js';
-import { ensureClassroomEngine, labUp, withLabLock } from '../lab/index.js';
+import { ensureClassroomEngine, gib, labDiskOf, labUp, minFreeBytes, withLabLock } from '../lab/index.js';
 import { goto, progressOf, verify } from '../workshop/index.js';
 import { endpointOf } from './engines.js';
 import { LOCAL_ENGINE, updateStudent, type PendingJob, type Roster, type Student } from './roster.js';
@@ -100,6 +100,11 @@ export class Jobs {
 
   private async run(s: Student, face: Face): Promise<{ chapter: string; checks: CheckOutcome[] } | undefined> {
     const job = s.pending!;
+    // no new work where it would fill the engine's disk (its free space, where it can be read here)
+    const disk = await labDiskOf(s.lab).catch(() => undefined);
+    if (disk?.engineFreeBytes !== undefined && disk.engineFreeBytes < minFreeBytes()) {
+      throw new UserError(`the disk of ${s.lab}'s engine has ${gib(disk.engineFreeBytes)} free, below ${gib(minFreeBytes())} (DEVCOIN_MIN_FREE_GIB)`, 'free disk space on the classroom machine (or remove labs no one uses), then try again');
+    }
     await withLabLock(s.lab, job.op === 'goto' ? 'classroom catch-up' : 'classroom repair', async () => {
       if (job.op === 'repair') {
         this.hooks.closeTerminals(s.lab);

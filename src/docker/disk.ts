@@ -30,3 +30,13 @@ export async function engineDisk(engine: Engine): Promise<DiskInfo | undefined> 
 export function gib(bytes: number): string {
   return `${(bytes / 1024 ** 3).toFixed(1)} GiB`;
 }
+
+/**
+ * Below this much free disk no new work starts: a build of all images would fill the disk half-way
+ * through, and so would a lab's catch-up. DEVCOIN_MIN_FREE_GIB raises it (a classroom machine that
+ * must keep room for other work) or lowers it.
+ */
+export function minFreeBytes(): number {
+  const gibs = Number(process.env.DEVCOIN_MIN_FREE_GIB);
+  return (Number.isFinite(gibs) && gibs > 0 ? gibs : 3) * 1024 ** 3;
+}

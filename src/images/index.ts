@@ -3,7 +3,7 @@
 import { resolve } from 'node:path';
 import { ExitCode, UserError } from '../errors.js';
 import { hostEngine } from '../docker/engine.js';
-import { engineDisk, gib } from '../docker/disk.js';
+import { engineDisk, gib, minFreeBytes } from '../docker/disk.js';
 import { imageExists } from '../docker/build.js';
 import { checkArchive, loadImages, saveImages } from '../docker/archive.js';
 import { task, type Face } from '../events.js';
@@ -12,14 +12,6 @@ import { imageStatuses, runSetup, type SetupResult } from './setup.js';
 
 export { IMAGES } from './catalog.js';
 
-/**
- * Below this, a build of all images would fill the disk half-way through. DEVCOIN_MIN_FREE_GIB
- * raises it (a classroom machine that must keep room for other work) or lowers it.
- */
-function minFreeBytes(): number {
-  const gibs = Number(process.env.DEVCOIN_MIN_FREE_GIB);
-  return (Number.isFinite(gibs) && gibs > 0 ? gibs : 3) * 1024 ** 3;
-}
 
 export interface SetupFlags {
   force?: boolean;

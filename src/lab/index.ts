@@ -23,11 +23,12 @@ export type { UpOptions, UpResult, LabLimits } from './dind/provision.js';
 export { cagedEndpoint as classroomEngineEndpoint, ensureCagedEngine as ensureClassroomEngine, stopCagedEngine as stopClassroomEngine, cagedEngineRunning as classroomEngineRunning } from './dind/caged-engine.js';
 export type { Endpoint } from '../docker/engine.js';
 export type { EngineMemory } from '../docker/memory.js';
+export { minFreeBytes, gib } from '../docker/disk.js';
 export { withLabLock } from './lock.js';
 export { labUsage, limitNews, parseUsage, USAGE_SCRIPT, type NodeUsage } from './usage.js';
 export { webUrl, webUrlOf, type WebPort } from './web.js';
 export { labUp, connectLab };
-export { copyLabImages, upOptionsOf } from './dind/provision.js';
+export { copyLabImages, upOptionsOf, labDiskOf } from './dind/provision.js';
 /** An engine as people give it (a docker context, ssh://user@host, tcp://host:2376 with TLS files). */
 export { parseEndpoint as engineEndpoint };
 

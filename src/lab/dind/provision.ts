@@ -4,6 +4,7 @@
 import type Docker from 'dockerode';
 import { connect, hostEngine, forgetHost, readHostRecord, rememberHost, type Endpoint, type Engine, type HostRecord } from '../../docker/engine.js';
 import { copyImages } from '../../docker/archive.js';
+import { engineDisk } from '../../docker/disk.js';
 import { execa } from 'execa';
 import { isIP } from 'node:net';
 import { basename, dirname } from 'node:path';
@@ -509,6 +510,18 @@ export async function upOptionsOf(lab: string): Promise<Pick<UpOptions, 'engine'
       fairShare: cpus !== undefined,
     },
   };
+}
+
+/**
+ * A lab's disk: what its volumes hold (the nodes' engines: images, containers, the registry's
+ * storage) and, when its engine runs on this machine, the free space where that engine keeps them.
+ */
+export async function labDiskOf(lab: string): Promise<{ usedBytes: number; engineFreeBytes?: number }> {
+  const { engine } = await engineOf(lab);
+  const df = (await engine.docker.df()) as { Volumes?: { Name: string; Labels?: Record<string, string> | null; UsageData?: { Size?: number } }[] };
+  const usedBytes = (df.Volumes ?? []).filter((v) => v.Labels?.[LABELS.lab] === lab).reduce((n, v) => n + Math.max(0, v.UsageData?.Size ?? 0), 0);
+  const disk = await engineDisk(engine).catch(() => undefined);
+  return { usedBytes, engineFreeBytes: disk?.freeBytes };
 }
 
 /** Removes exactly what carries this lab's label, and its certificates. */
