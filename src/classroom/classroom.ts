@@ -1,7 +1,7 @@
 // What the `classroom` commands do, as functions that return data (the CLI renders it): up (labs
 // and the server), serve (the server again for the labs there are), ls, down.
 import { existsSync } from 'node:fs';
-import { networkInterfaces } from 'node:os';
+import { cpus, networkInterfaces } from 'node:os';
 import { join } from 'node:path';
 import { ExitCode, UserError, errorMessage } from '../errors.js';
 import { task, type Face } from '../events.js';
@@ -41,14 +41,20 @@ export interface UpOptions extends ServeOptions {
 
 /**
  * What a classroom lab may take by default (docs/decisions.md, "Limits of a classroom lab"): a
- * node's memory and processes, and a fair share of the cores for the lab as a whole (every lab's
- * cgroup weighs the same), with no cap unless asked (--lab-cpus): an idle room lends its cores.
+ * node's memory and processes, an equal share of the cores under contention (every lab's cgroup
+ * weighs the same), and a cap of half the machine's cores (defaultLabCpus): a share alone let a
+ * lab with six busy loops hold both cores, and a neighbour's keystroke waited up to 100 ms for one.
  */
 export const DEFAULT_LIMITS: Required<Pick<LabLimits, 'nodeMemoryMiB' | 'nodePids' | 'fairShare'>> = { nodeMemoryMiB: 1536, nodePids: 2048, fairShare: true };
 
-export function limitsOf(given: LabLimits | false | undefined): LabLimits {
+/** Half the cores, at least half a core: what one lab may use while the others wait for nothing. */
+export function defaultLabCpus(cores = cpus().length): number {
+  return Math.max(0.5, Math.round((cores / 2) * 10) / 10);
+}
+
+export function limitsOf(given: LabLimits | false | undefined, cores?: number): LabLimits {
   if (given === false) return {};
-  return { ...DEFAULT_LIMITS, ...Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined)) };
+  return { ...DEFAULT_LIMITS, labCpus: defaultLabCpus(cores), ...Object.fromEntries(Object.entries(given ?? {}).filter(([, v]) => v !== undefined)) };
 }
 
 /** One line on what a classroom lab may take. */
@@ -56,7 +62,7 @@ export function describeLimits(l: LabLimits): string {
   const parts = [
     l.nodeMemoryMiB ? `${l.nodeMemoryMiB} MiB of memory per node` : 'no memory limit',
     l.nodePids ? `${l.nodePids} processes per node` : 'no process limit',
-    l.labCpus ? `at most ${l.labCpus} cores per lab` : l.fairShare ? 'an equal share of the cores per lab (no cap)' : 'no CPU share or cap',
+    l.labCpus ? `at most ${l.labCpus} cores per lab (and an equal share under contention)` : l.fairShare ? 'an equal share of the cores per lab (no cap)' : 'no CPU share or cap',
   ];
   return parts.join(', ');
 }

@@ -23,6 +23,8 @@ const home = tempHome('devcoin-cage-');
 const env = { DEVCOIN_HOME: home };
 process.env.DEVCOIN_HOME = home;
 const LIMITS_OFF = process.env.DEVCOIN_CAGE_LIMITS === 'off';
+/** which noise A makes (all by default; DEVCOIN_NOISE=busy,fork,hog picks, to see which part costs what) */
+const NOISE = new Set((process.env.DEVCOIN_NOISE ?? 'busy,fork,hog').split(','));
 const CONTROL_LAB = 'cage-control';
 
 interface Urls {
@@ -234,19 +236,19 @@ describe('a noisy neighbour', () => {
     });
     // the noise, each part bounded in time
     const aShell = await StudentShell.open(a.url, 'node1');
-    const svc = await aShell.run("docker service create --detach --name busy --replicas 6 busybox sh -c 'end=$(($(date +%s) + 150)); while [ $(date +%s) -lt $end ]; do :; done'");
+    const svc = !NOISE.has('busy') ? { code: 0, output: '' } : await aShell.run("docker service create --detach --name busy --replicas 6 busybox timeout 150 sh -c 'while :; do :; done'");
     expect(svc.code, svc.output).toBe(0);
     // thousands of sleeping processes on node3 (past its process limit, and near this machine's pid_max without one)
     const forks = Math.min(30_000, Number(readFileSync('/proc/sys/kernel/pid_max', 'utf8')) - 4000);
-    await labA.exec('node3', `nohup perl -e 'for (1..${forks}) { my $p = fork(); last unless defined $p; if (!$p) { sleep 120; exit 0 } } sleep 120' >/dev/null 2>&1 &`, { timeoutMs: 30_000 });
+    if (NOISE.has('fork')) await labA.exec('node3', `nohup perl -e 'for (1..${forks}) { my $p = fork(); last unless defined $p; if (!$p) { sleep 120; exit 0 } } sleep 120' >/dev/null 2>&1 &`, { timeoutMs: 30_000 });
     // a memory hog on node2: tail keeps the whole "line" of 3 GB of zeros
-    await labA.exec('node2', "nohup sh -c 'head -c 3000m /dev/zero | tail > /dev/null' >/dev/null 2>&1 &", { timeoutMs: 30_000 });
+    if (NOISE.has('hog')) await labA.exec('node2', "nohup sh -c 'head -c 3000m /dev/zero | tail > /dev/null' >/dev/null 2>&1 &", { timeoutMs: 30_000 });
     await sleep(15_000);
     const noisyKeys = await keystrokes(bShell, 60);
     const noisyVerify = [await verifyTime(b.url), await verifyTime(b.url), await verifyTime(b.url)];
     // A is told: the radar reads each lab's use every round and the page hears the news
     const end = Date.now() + 90_000;
-    while (Date.now() < end && !(told.some((l) => /node2 hit its memory limit/.test(l)) && told.some((l) => /node3 (hit|is at) its process limit/.test(l)))) await sleep(1000);
+    while (Date.now() < end && !((!NOISE.has('hog') || told.some((l) => /node2 hit its memory limit/.test(l))) && (!NOISE.has('fork') || told.some((l) => /node3 (hit|is at) its process limit/.test(l))))) await sleep(1000);
     events.close();
     const usageB = await labUsage(labB);
     const after = { b: await containersOf(labB), one: await containersOf(await openLab('class-01')) };
@@ -264,8 +266,8 @@ describe('a noisy neighbour', () => {
     });
     expect(p95(noisyKeys), `B's keystroke p95 with A noisy (quiet: ${p95(quietKeys).toFixed(1)} ms)`).toBeLessThanOrEqual(2 * p95(quietKeys));
     expect(median(noisyVerify), `B's verify with A noisy (quiet: ${median(quietVerify).toFixed(0)} ms)`).toBeLessThanOrEqual(2 * median(quietVerify));
-    expect(told.join('\n')).toMatch(/node2 hit its memory limit: (a process was|\d+ processes were) killed/);
-    expect(told.join('\n')).toMatch(/node3 (hit|is at) its process limit/);
+    if (NOISE.has('hog')) expect(told.join('\n')).toMatch(/node2 hit its memory limit: (a process was|\d+ processes were) killed/);
+    if (NOISE.has('fork')) expect(told.join('\n')).toMatch(/node3 (hit|is at) its process limit/);
     expect(usageB.map((u) => u.oomKills)).toEqual([0, 0, 0, 0, 0]);
     expect(after.b).toEqual(before.b);
     expect(after.one).toEqual(before.one);

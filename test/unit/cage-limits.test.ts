@@ -100,10 +100,14 @@ describe('the limit options', () => {
   });
 
   it('a classroom lab has the defaults unless told, and none with --no-limits', () => {
-    expect(limitsOf(undefined)).toEqual(DEFAULT_LIMITS);
-    expect(limitsOf({ nodePids: 4096, nodeMemoryMiB: undefined })).toEqual({ ...DEFAULT_LIMITS, nodePids: 4096 });
+    expect(limitsOf(undefined, 2)).toEqual({ ...DEFAULT_LIMITS, labCpus: 1 });
+    expect(limitsOf(undefined, 8).labCpus).toBe(4);
+    expect(limitsOf(undefined, 1).labCpus).toBe(0.5);
+    expect(limitsOf({ nodePids: 4096, nodeMemoryMiB: undefined }, 2)).toEqual({ ...DEFAULT_LIMITS, labCpus: 1, nodePids: 4096 });
+    expect(limitsOf({ labCpus: 0.3 }, 2).labCpus).toBe(0.3);
     expect(limitsOf(false)).toEqual({});
-    expect(describeLimits(limitsOf(undefined))).toBe('1536 MiB of memory per node, 2048 processes per node, an equal share of the cores per lab (no cap)');
+    expect(describeLimits(limitsOf(undefined, 2))).toBe('1536 MiB of memory per node, 2048 processes per node, at most 1 cores per lab (and an equal share under contention)');
+    expect(describeLimits({ ...DEFAULT_LIMITS })).toBe('1536 MiB of memory per node, 2048 processes per node, an equal share of the cores per lab (no cap)');
     expect(describeLimits({})).toBe('no memory limit, no process limit, no CPU share or cap');
   });
 });
