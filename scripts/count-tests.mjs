@@ -42,5 +42,10 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
     console.log('0 passed, 1 failed');
     process.exit(0);
   }
+  // each file's time (the integration files dominate CI's time), then the count line last
+  for (const f of report.testResults ?? []) {
+    const secs = ((f.endTime ?? 0) - (f.startTime ?? 0)) / 1000;
+    if (secs > 0) process.stdout.write(`time: ${secs.toFixed(1).padStart(7)} s  ${String(f.name).replace(process.cwd() + '/', '')}\n`);
+  }
   console.log(countLine(countTests(report)));
 }
