@@ -77,6 +77,13 @@ describe('the README and bench/results.json', () => {
     expect(sizing).toContain(results.date.slice(0, 10));
   });
 
+  it('a row says "median" only of a value that is the median of its runs (the radar\'s p95 of 3 is the largest of them)', () => {
+    const t = readmeTable({ ...results, figures: [fig('classroom-radar-p95'), fig('verify'), fig('setup-warm')] });
+    expect(t).toMatch(/^\| radar round: .* \| the largest of 3; one verify pass/m);
+    expect(t).toMatch(/^\| `verify` of a converged chapter .* \| median of 5 \|$/m);
+    expect(t).toMatch(/^\| `setup` with nothing changed .* \| median of 3 \|$/m);
+  });
+
   it('a figure that is not in the run is caught (the old paragraph: 6.50 M against 6.77 M)', () => {
     const known = renderings();
     expect(known.has('6.50')).toBe(false);
