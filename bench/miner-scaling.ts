@@ -121,6 +121,7 @@ export async function minerScaling(o: BenchOptions): Promise<Figure[]> {
       target: '>= 1.8',
       met: ratio >= 1.8,
       runs: (samples.get(2) ?? []).map((r, i) => r / (samples.get(1)?.[i] ?? NaN)),
+      points: points.map((p) => ({ miners: p.miners, rate: Math.round(p.rate) })),
       note: `median of ${rounds} round(s); H/s for ${points.map((p) => `${p.miners}: ${(p.rate / 1e6).toFixed(2)}M`).join(', ')}${o.quick ? '' : ' (plot: bench/miner-scaling.svg)'}`,
     },
   ];

@@ -3,7 +3,7 @@
 // Writes bench/results.json. `--quick` does one short run of each, to prove the bench works.
 import { execa } from 'execa';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
-import { readmeTable, withTable, type Results } from './table.js';
+import { withResults, type Results } from './table.js';
 import { cpus, release, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../src/paths.js';
@@ -124,8 +124,8 @@ async function main() {
   if (!o.quick && !only && !failed) {
     // the README quotes this run, and only a whole run
     const readme = join(packageRoot, 'README.md');
-    writeFileSync(readme, withTable(readFileSync(readme, 'utf8'), readmeTable(results)));
-    console.log('README.md: Performance table updated');
+    writeFileSync(readme, withResults(readFileSync(readme, 'utf8'), results));
+    console.log('README.md: Performance table and hash-rate paragraph updated');
   }
   if (failed) {
     console.log('README.md not updated: a figure failed');

@@ -10,6 +10,8 @@ export interface Figure {
   met: boolean | null;
   runs: number[];
   note?: string;
+  /** miner-scaling: the total hash rate for each number of miners (the README's paragraph) */
+  points?: { miners: number; rate: number }[];
 }
 
 export interface BenchOptions {

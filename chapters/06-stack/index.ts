@@ -4,15 +4,18 @@ import type { ChapterModule } from '../../src/workshop/types.js';
 import type { Lab } from '../../src/lab/index.js';
 import { nodeNames, serviceState } from '../../src/swarm/index.js';
 import { replayChapter } from '../../src/workshop/catch-up.js';
-import { mining, onlyDoor, runningNodes, stackServices } from '../../src/workshop/checks/stack.js';
+import { miningOnEveryNode, onlyDoor, runningNodes, stackServices } from '../../src/workshop/checks/stack.js';
 import { registryKept } from '../../src/workshop/checks/registry.js';
+
+/** The web UI's replicas in stack.vip.yml (the mesh form; the dnsrr form runs it global). */
+const WEBUI_REPLICAS = 2;
 
 export const checks: ChapterModule['checks'] = [
   {
     id: 'stack-converged',
     // without the mesh the web UI runs on every node (global, host-mode ports); with it, the
     // replicas stack.vip.yml asks for, reached through the mesh on any node
-    title: 'stack devcoin: redis 1, api 1, miner 6 and the web UI (one on each of the 5 nodes, or its replicas behind the routing mesh), running',
+    title: 'stack devcoin: redis 1, api 1, miner 6 and the web UI (one on each of the 5 nodes, or its 2 replicas behind the routing mesh), running',
     hint: 'deploy with `REGISTRY=node1:5000/ docker stack deploy ...`, scale with `docker service scale devcoin_miner=6`; `docker stack services devcoin` shows what is missing',
     async run(lab) {
       const want: Record<string, number> = { redis: 1, api: 1, miner: 6, webui: 5 };
@@ -22,9 +25,11 @@ export const checks: ChapterModule['checks'] = [
       for (const [svc, n] of Object.entries(want)) {
         const s = await serviceState(lab, `devcoin_${svc}`);
         seen.push(`${svc} ${s.running}`);
+        // the web UI: global, one task per node (dnsrr); replicated, the 2 replicas stack.vip.yml
+        // asks for (mesh), as the hint's 2/2 says: any other count is not the chapter's stack
         const global = !!s.service?.Spec?.Mode?.Global;
-        const wanted = svc === 'webui' && !global ? Math.max(1, s.desired) : n;
-        if (!s.exists || s.running !== wanted || (svc !== 'webui' && s.desired !== n)) ok = false;
+        const wanted = svc === 'webui' && !global ? WEBUI_REPLICAS : n;
+        if (!s.exists || s.running !== wanted || ((svc !== 'webui' || !global) && s.desired !== wanted)) ok = false;
         converging ||= s.converging;
       }
       return { ok, detail: seen.join(', '), converging };
@@ -52,9 +57,9 @@ export const checks: ChapterModule['checks'] = [
   },
   {
     id: 'coins-rising',
-    title: 'the api (through the web UI on node1:8080) sees 6 miners hashing now',
-    hint: 'ask `curl -s localhost:8080/api/stats` on node1 twice; if it does not answer, see `docker service logs devcoin_api`',
-    run: (lab) => mining(lab, 'localhost:8080', 6),
+    title: 'the api, through the web UI on port 8080 of every node, sees 6 miners hashing now',
+    hint: 'ask `curl -s localhost:8080/api/stats` on node1, and `curl -s node2:8080/api/stats` and so on for the others; if one does not answer, see `docker service ps devcoin_webui` and `docker service logs devcoin_api`',
+    run: (lab) => miningOnEveryNode(lab, 8080, 6),
   },
   {
     id: 'one-door',

@@ -10,7 +10,7 @@ import { promQuery, promTargets } from '../../src/workshop/checks/prometheus.js'
 import { registryKept } from '../../src/workshop/checks/registry.js';
 import { goodVersion } from '../09-update/index.js';
 
-/** The query the chapter teaches: hashes per second per node, over the last 20 s. */
+/** The query the chapter teaches: hashes per second per node, over the last 10 s. */
 export const PER_NODE = 'sum by (node) (rate(devcoin_miner_hashes_total[10s]))';
 
 /** The services whose tasks Prometheus scrapes, by job. */

@@ -2,7 +2,7 @@
 // at the secrets chapter's state, its memory and CPU) and the memory free now. `classroom up`
 // refuses what does not fit in memory (saying how many do) and warns above what the CPU holds.
 import { existsSync, readFileSync } from 'node:fs';
-import { cpus } from 'node:os';
+import { cpus, freemem } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../paths.js';
 
@@ -40,14 +40,20 @@ export function labCost(resultsFile = join(packageRoot, 'bench', 'results.json')
   return { ...MEASURED, source: 'measured defaults (src/classroom/capacity.ts)' };
 }
 
-/** MemAvailable of this machine, in MiB (Linux), or undefined. */
-export function availableMiB(meminfo = '/proc/meminfo'): number | undefined {
+/**
+ * Memory this machine can give, in MiB: MemAvailable of /proc/meminfo (Linux), or where there is
+ * none (macOS, Windows) or it lacks the line, node's os.freemem(): free memory, which leaves out
+ * what the kernel could reclaim (caches), so it errs on the side of fewer labs. Before, such a
+ * machine read undefined, taken as 0 MiB free, and every room was refused.
+ */
+export function availableMiB(meminfo = '/proc/meminfo', freeBytes: () => number = freemem): number {
   try {
     const m = /^MemAvailable:\s+(\d+) kB/m.exec(readFileSync(meminfo, 'utf8'));
-    return m ? Number(m[1]) / 1024 : undefined;
+    if (m) return Number(m[1]) / 1024;
   } catch {
-    return undefined;
+    /* no /proc/meminfo here */
   }
+  return freeBytes() / 2 ** 20;
 }
 
 export interface Capacity {

@@ -2,11 +2,12 @@
 // the stack files themselves (the files and the check cannot drift apart), and the api's
 // Prometheus metrics against a fake Redis.
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import type { Redis } from 'ioredis';
-import { stackDir } from '../../src/paths.js';
+import { chaptersDir, stackDir } from '../../src/paths.js';
+import { parseChapter } from '../../src/workshop/markdown.js';
 import { policyProblems } from '../../chapters/09-update/index.js';
 import { apiMetrics } from '../../stack/api/src/metrics.js';
 import { KEY } from '../../stack/lib/keys.js';
@@ -85,5 +86,39 @@ describe('api metrics', () => {
     expect(text).toMatch(/^devcoin_api_redis_up 0$/m);
     expect(text).toMatch(/^devcoin_coins_stored Nan$/m);
     expect(text).toMatch(/^devcoin_miners_reporting Nan$/m);
+  });
+});
+
+describe('no service change races the end of the one before it (issue 22: "update out of sequence")', () => {
+  // A rolling update (stack deploy, service update, rollback) is not over when an attached
+  // `docker service update` returns: Swarm writes `completed` (or `rollback_completed`) into the
+  // service after its monitor period, which bumps the service's version. The next change must wait
+  // for that write, or it fails by chance with "rpc error: code = Unknown desc = update out of
+  // sequence" (2 of 6 demos once, in chapter 9 between v2 and v3). Read in the order the demo runs
+  // the chapters, in both forms.
+  const dirs = readdirSync(chaptersDir).filter((d) => /^\d\d-[a-z]+$/.test(d)).sort();
+  // chapter 6's deploy of stack.*.yml creates the services (no rolling update, no UpdateStatus);
+  // every later deploy updates them
+  const starts = (c: string) => (/docker stack deploy/.test(c) && !/\/stack\.(dnsrr|vip)\.yml/.test(c)) || /docker service rollback|docker service update (?!--replicas \d+ \S+$)/.test(c);
+  const changes = (c: string) => /docker stack deploy|docker service (update|rollback|scale)\b/.test(c);
+  // a wait that holds only once no update is on its way: UpdateStatus completed, or not updating
+  const settles = (body: string) => /UpdateStatus\.State\}\}'\)" = (completed|rollback_completed)/.test(body) || /grep -qE '\^\(updating\|rollback_started\)\$'/.test(body);
+
+  it.each(['dnsrr', 'mesh'] as const)('%s form: every change to a service waits until Swarm has finished the one before', (form) => {
+    const races: string[] = [];
+    let open: string | undefined;
+    for (const dir of dirs) {
+      for (const step of parseChapter(readFileSync(join(chaptersDir, dir, 'README.md'), 'utf8'), dir, form).steps) {
+        if (step.kind === 'directive') {
+          if (step.name === 'wait' && settles(step.body)) open = undefined;
+          continue;
+        }
+        for (const line of step.command.split('\n')) {
+          if (open && changes(line)) races.push(`${dir}: \`${line.slice(0, 70)}\` right after \`${open.slice(0, 70)}\``);
+          if (starts(line)) open = line;
+        }
+      }
+    }
+    expect(races).toEqual([]);
   });
 });

@@ -88,7 +88,17 @@ describe('capacity', () => {
   it('reads MemAvailable from /proc/meminfo', () => {
     const dir = mkdtempSync(join(tmpdir(), 'devcoin-mem-'));
     writeFileSync(join(dir, 'meminfo'), 'MemTotal:       24730000 kB\nMemFree:         100 kB\nMemAvailable:   2097152 kB\n');
-    expect(availableMiB(join(dir, 'meminfo'))).toBe(2048);
-    expect(availableMiB(join(dir, 'nothing'))).toBeUndefined();
+    expect(availableMiB(join(dir, 'meminfo'), () => 1)).toBe(2048);
+  });
+
+  it("without /proc/meminfo (macOS) or its MemAvailable line, falls back to node's os.freemem(), not 0 MiB (which refused every room)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'devcoin-mem-'));
+    expect(availableMiB(join(dir, 'nothing'), () => 6 * 2 ** 30)).toBe(6144);
+    writeFileSync(join(dir, 'old-kernel'), 'MemTotal:       24730000 kB\nMemFree:         100 kB\n');
+    expect(availableMiB(join(dir, 'old-kernel'), () => 3 * 2 ** 30)).toBe(3072);
+    // the default is this machine's own free memory: a number, more than nothing
+    expect(availableMiB(join(dir, 'nothing'))).toBeGreaterThan(0);
+    // and a room then fits by it: 6 GiB free, 2 GiB kept, 1,203 MiB a lab -> 3 labs
+    expect(capacity({ existingLabs: 0, availableMiB: availableMiB(join(dir, 'nothing'), () => 6 * 2 ** 30), cores: 2, cost: { labMiB: 1203, labCpuCores: 0.41, source: 'test' } }).memoryFits).toBe(3);
   });
 });

@@ -2,7 +2,7 @@
 // that plays ssh's part (an engine answering HTTP on its stdout, or ssh failing as it does), so
 // the socket, the reuse of connections and the error lines are exercised for real.
 import { describe, expect, it, beforeAll, afterAll } from 'vitest';
-import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { request } from 'node:http';
@@ -122,10 +122,45 @@ describe('engine errors over ssh', () => {
     expect(answerWithin({ host: 'tcp://127.0.0.1:2376', source: 'x' }, 3000)).toBe(3000);
   });
 
-  it('an ssh:// client goes through the ssh agent, not docker-modem\'s own ssh', () => {
-    const d = clientFor({ host: 'ssh://me@box', source: 'test' });
-    const m = d.modem as unknown as { protocol: string; agent?: unknown };
-    expect(m.protocol).toBe('http');
-    expect(m.agent).toBeDefined();
+  it("an ssh:// client's requests go through the system ssh (found on PATH, with the address's user and port), not docker-modem's own ssh", async () => {
+    // before, this only asserted that the modem had *an* agent; now a request made through the
+    // client must spawn `ssh` with dial-stdio and get the engine's answer back through it
+    const log = join(dir, 'path-spawns');
+    writeFileSync(log, '');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin, { recursive: true });
+    writeFileSync(
+      join(bin, 'ssh'),
+      `#!/usr/bin/env node
+require('fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(2).join(' ') + '\\n');
+let buf = '';
+process.stdin.on('data', (b) => {
+  buf += b;
+  let i;
+  while ((i = buf.indexOf('\\r\\n\\r\\n')) >= 0) {
+    const path = buf.slice(0, i).split(' ')[1];
+    buf = buf.slice(i + 4);
+    const body = JSON.stringify({ Version: '26.1.5-fake', Path: path });
+    process.stdout.write('HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: ' + body.length + '\\r\\nConnection: keep-alive\\r\\n\\r\\n' + body);
+  }
+});
+`,
+    );
+    chmodSync(join(bin, 'ssh'), 0o755);
+    const path = process.env.PATH;
+    process.env.PATH = `${bin}:${path}`;
+    try {
+      const d = clientFor({ host: 'ssh://me@box:2222', source: 'test' });
+      const v = (await d.version()) as unknown as { Version: string; Path: string };
+      expect(v.Version).toBe('26.1.5-fake');
+      expect(v.Path).toMatch(/\/version$/);
+      const info = (await d.info()) as unknown as { Path: string };
+      expect(info.Path).toMatch(/\/info$/);
+      // one ssh for both requests (kept alive), with the user and port of the address
+      expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['-o ConnectTimeout=7 -o BatchMode=yes -T -l me -p 2222 -- box docker system dial-stdio']);
+      ((d.modem as unknown as { agent: { destroy(): void } }).agent).destroy();
+    } finally {
+      process.env.PATH = path;
+    }
   });
 });

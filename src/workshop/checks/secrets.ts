@@ -22,8 +22,9 @@ export interface LeakReport {
 }
 
 /**
- * Where the password shows up: service inspect and logs (asked of node1), and on every node
- * container inspect plus every process's argv and environment in its containers. The pattern
+ * Where the password shows up: service inspect and whole service logs (asked of node1), and on
+ * every node container inspect plus every process's argv and environment in its containers; a
+ * node that is not running is reported as not probed. The pattern
  * reaches grep through stdin and a file, so the password never sits in a process's argv during
  * the probe. A probe fails closed: a producer that exits non-zero or prints nothing at all is
  * reported as unprobed, never as "no leak".
@@ -47,8 +48,15 @@ export async function passwordLeaks(lab: Lab, password: string): Promise<LeakRep
     else if (bytes === 0) report.unprobed.push(`${what} on ${node} (no output to search)`);
   };
   await probe('node1', 'docker service inspect', 'ids=$(docker service ls -q) && [ -n "$ids" ] && docker service inspect $ids');
-  await probe('node1', 'service logs', `ids=$(docker service ls --filter label=com.docker.stack.namespace=devcoin -q) && [ -n "$ids" ] || exit 1; for s in $ids; do docker service logs --raw --tail 2000 $s || exit 1; done`);
-  const nodes = (await lab.nodes()).filter((n) => n.state === 'running').map((n) => n.name);
+  // every line each service ever logged, not only the last ones: a password logged once at start
+  // up and followed by 2,000 lines of mining is still a leak
+  await probe('node1', 'service logs', `ids=$(docker service ls --filter label=com.docker.stack.namespace=devcoin -q) && [ -n "$ids" ] || exit 1; for s in $ids; do docker service logs --raw $s || exit 1; done`);
+  const all = await lab.nodes();
+  if (!all.length) report.unprobed.push('every node (the lab lists none)');
+  // a node that is not running cannot be probed, and what it holds (its containers' inspect
+  // output, their environment once started again) may leak: a failure that says so, not a pass
+  for (const n of all.filter((x) => x.state !== 'running')) report.unprobed.push(`${n.name} (${n.state}: not probed)`);
+  const nodes = all.filter((n) => n.state === 'running').map((n) => n.name);
   for (const node of nodes) {
     await probe(node, 'docker inspect', 'ids=$(docker ps -aq) && [ -n "$ids" ] && docker inspect $ids');
     // every process of every running container: its command line and its environment (a

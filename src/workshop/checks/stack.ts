@@ -80,3 +80,28 @@ export async function mining(lab: Lab, base: string, miners: number): Promise<Ch
     converging: s.body.miners !== tasks || (await anyConverging(lab, STACK)),
   };
 }
+
+/**
+ * `mining` asked through `port` of every node of the lab (the chapter says every node answers:
+ * each runs a web UI task, or the routing mesh forwards), not only node1's. A node that is not
+ * running answers nothing: a failure that names it. The detail is the first failing node's
+ * reading (or node1's) and which nodes it is from.
+ */
+export async function miningOnEveryNode(lab: Lab, port: number, miners: number): Promise<CheckResult> {
+  const nodes = await lab.nodes();
+  if (!nodes.length) return { ok: false, detail: 'the lab lists no node to ask' };
+  const seen: { node: string; r: CheckResult }[] = [];
+  for (const n of nodes) {
+    if (n.state !== 'running') seen.push({ node: n.name, r: { ok: false, detail: `${n.name} is ${n.state}: not asked` } });
+    else seen.push({ node: n.name, r: await mining(lab, n.name === 'node1' ? `localhost:${port}` : `${n.name}:${port}`, miners) });
+  }
+  const bad = seen.filter((s) => !s.r.ok);
+  const names = (l: typeof seen) => l.map((s) => s.node).join(', ');
+  if (!bad.length) return { ok: true, detail: `${seen[0].r.detail} (asked through port ${port} of ${names(seen)})` };
+  const good = seen.filter((s) => s.r.ok);
+  return {
+    ok: false,
+    detail: `${bad[0].r.detail} (through port ${port} of ${bad[0].node}${bad.length > 1 ? `; failing too: ${names(bad.slice(1))}` : ''}${good.length ? `; answering: ${names(good)}` : ''})`,
+    converging: bad.some((s) => s.r.converging),
+  };
+}
