@@ -147,7 +147,13 @@ export async function classroomUp(opts: UpOptions): Promise<Running> {
   // of another machine must run its containers in one too, unless the instructor says otherwise
   const uncaged: string[] = [];
   for (const e of engines.filter((x) => x !== LOCAL_ENGINE)) {
-    if (!(await engineIsCaged(endpointOf(e, tls)).catch(() => false))) uncaged.push(e);
+    let caged: boolean;
+    try {
+      caged = await engineIsCaged(endpointOf(e, tls));
+    } catch (err) {
+      throw new UserError(`engine ${e} does not answer: ${errorMessage(err).split('\n')[0]}`, 'check that it runs and that this machine reaches it, or leave it out', ExitCode.engine);
+    }
+    if (!caged) uncaged.push(e);
   }
   if (uncaged.length && !(opts.allowUncaged || roster?.uncaged?.length)) {
     throw new UserError(

@@ -24,7 +24,7 @@ import WebSocket from 'ws';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { cli, bin, tempHome, errorLines } from '../helpers/cli.js';
 import { packageRoot } from '../../src/paths.js';
-import { labDown, labsLabelled, openLab } from '../../src/lab/index.js';
+import { classroomEngineEndpoint, classroomEngineRunning, ensureClassroomEngine, labDown, labsLabelled, openLab, stopClassroomEngine } from '../../src/lab/index.js';
 import { LABELS } from '../../src/labels.js';
 
 const home = tempHome('devcoin-class-');
@@ -642,13 +642,19 @@ describe('classroom: the student and the radar in Chromium', () => {
     const roster = JSON.parse(readFileSync(join(home, 'classroom', 'roster.json'), 'utf8'));
     const id = roster.id;
     const ep2 = { host: engine2, tls: roster.tls, source: engine2 };
-    expect(await labsLabelled(`${LABELS.classroom}=${id}`)).toEqual(['class-01']);
+    // class-01 is on the classroom's own engine (the cage), none on this machine's
+    expect(await labsLabelled(`${LABELS.classroom}=${id}`, classroomEngineEndpoint())).toEqual(['class-01']);
+    expect(await labsLabelled(`${LABELS.classroom}=${id}`)).toEqual([]);
     expect(await labsLabelled(`${LABELS.classroom}=${id}`, ep2)).toEqual(['class-02']);
     const down = await cli(['classroom', 'down'], env, 300_000);
     expect(down.exitCode, String(down.stderr)).toBe(0);
     expect(down.stdout).toMatch(/removed 2 lab\(s\) \(class-01, class-02\)/);
-    expect(await labsLabelled(`${LABELS.classroom}=${id}`)).toEqual([]);
     expect(await labsLabelled(`${LABELS.classroom}=${id}`, ep2)).toEqual([]);
+    // the classroom engine stopped with the classroom; started again, it holds none of its labs
+    expect(classroomEngineRunning()).toBe(false);
+    await ensureClassroomEngine();
+    expect(await labsLabelled(`${LABELS.classroom}=${id}`, classroomEngineEndpoint())).toEqual([]);
+    await stopClassroomEngine();
     expect(existsSync(join(home, 'classroom'))).toBe(false);
     const none = await cli(['classroom', 'serve'], env);
     expect(none.exitCode).toBe(2);

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { execa } from 'execa';
 import { connect, type Endpoint, type Engine } from '../../docker/engine.js';
 import { ExitCode, UserError } from '../../errors.js';
+import { packageRoot } from '../../paths.js';
 import { poll, sleep } from '../../retry.js';
 
 export const NETNS = 'devcoin-classroom';
@@ -177,7 +178,9 @@ export async function ensureCagedEngine(progress: (t: string) => void = () => {}
 /** The namespace's name server (room-dns.ts), started once beside the engine. */
 async function ensureRoomDns(): Promise<void> {
   if (runningPid(dnsPidFile())) return;
-  const script = join(dirname(fileURLToPath(import.meta.url)), 'room-dns.js');
+  // beside this file once compiled; from the sources (the tests), the compiled one under dist/
+  const here = join(dirname(fileURLToPath(import.meta.url)), 'room-dns.js');
+  const script = existsSync(here) ? here : join(packageRoot, 'dist', 'src', 'lab', 'dind', 'room-dns.js');
   const child = spawn('nsenter', [`--net=/run/netns/${NETNS}`, process.execPath, script, ROOM_ADDRESS], { detached: true, stdio: 'ignore' });
   child.unref();
   if (child.pid) writeFileSync(dnsPidFile(), `${child.pid}\n`);
