@@ -7,7 +7,6 @@ import type { Lab, LabNode } from '../../src/lab/index.js';
 import type { ExecResult } from '../../src/docker/exec.js';
 import { passwordLeaks } from '../../src/workshop/checks/secrets.js';
 import { checks as stackChecks } from '../../chapters/06-stack/index.js';
-import { minerConfigV2, V1_LIMIT, V2_LIMIT } from '../../chapters/07-proxy/index.js';
 
 const node = (name: string, state = 'running'): LabNode => ({ name, plannedRole: name <= 'node3' ? 'manager' : 'worker', address: '10.0.0.1', state });
 const five = (stopped: string[] = []) => ['node1', 'node2', 'node3', 'node4', 'node5'].map((n) => node(n, stopped.includes(n) ? 'exited' : 'running'));
@@ -121,34 +120,5 @@ describe("chapter 6's stack-converged in the mesh form wants the web UI's 2 repl
   it('global (the dnsrr form) still wants one task on each of the 5 nodes', async () => {
     expect((await converged.run(lab({ name: 'devcoin_webui', global: true, running: 5 }))).ok).toBe(true);
     expect((await converged.run(lab({ name: 'devcoin_webui', global: true, running: 4 }))).ok).toBe(false);
-  });
-});
-
-describe("chapter 7's miner-config-v2 measures the rate", () => {
-  const v2 = ['devcoin-miner-v2'];
-  const api = (miners: object[]) => ({ status: 200, body: miners });
-
-  it('passes when every miner reports the v2 limit and measures more than v1 allows', () => {
-    const r = minerConfigV2(v2, api([{ node: 'node2', speedLimit: V2_LIMIT, rate: 498_000 }, { node: 'node4', speedLimit: V2_LIMIT, rate: 503_100 }]), false);
-    expect(r).toEqual({
-      ok: true,
-      detail: "service configs: devcoin-miner-v2; 2/2 live miners report the 500,000 H/s limit, 2/2 measure more than v1's 250,000 H/s (node2 498,000 H/s, node4 503,100 H/s)",
-      converging: false,
-    });
-  });
-
-  it('fails on a miner whose limit says v2 but whose measured rate is what v1 allows (before: the limit alone passed)', () => {
-    const r = minerConfigV2(v2, api([{ node: 'node2', speedLimit: V2_LIMIT, rate: 498_000 }, { node: 'node4', speedLimit: V2_LIMIT, rate: V1_LIMIT }]), false);
-    expect(r.ok).toBe(false);
-    expect(r.detail).toBe("service configs: devcoin-miner-v2; 2/2 live miners report the 500,000 H/s limit, 1/2 measure more than v1's 250,000 H/s (node2 498,000 H/s, node4 250,000 H/s)");
-    // the limit is right, so the rate may lag (a miner just started): verify waits, then reports this
-    expect(r.converging).toBe(true);
-  });
-
-  it('fails on the v1 config, on a report without a rate, and without an api to measure through', () => {
-    expect(minerConfigV2(['devcoin-miner-v1'], api([{ node: 'node2', speedLimit: V1_LIMIT, rate: 249_000 }]), false)).toMatchObject({ ok: false, converging: false, detail: expect.stringMatching(/^service configs: devcoin-miner-v1; 0\/1 live miners report/) });
-    expect(minerConfigV2(v2, api([{ node: 'node2', speedLimit: V2_LIMIT }]), false)).toMatchObject({ ok: false, detail: expect.stringMatching(/0\/1 measure more .*\(node2 no rate\)$/) });
-    expect(minerConfigV2(v2, api([]), false)).toMatchObject({ ok: false, detail: "service configs: devcoin-miner-v2; 0/0 live miners report the 500,000 H/s limit, 0/0 measure more than v1's 250,000 H/s" });
-    expect(minerConfigV2(v2, undefined, false)).toMatchObject({ ok: false, detail: "service configs: devcoin-miner-v2; http://node1/api/miners answers nothing: no miner's rate to measure" });
   });
 });
