@@ -34,6 +34,17 @@ export class StudentShell {
       if (Date.now() > until) throw new Error(`no prompt in ${node}'s terminal within 30 s; it showed:\n${sh.screen().slice(-500)}`);
       await new Promise((r) => setTimeout(r, 100));
     }
+    // and once it reads what is typed: a shell may drop keys typed while it sets up its line
+    // editor (seen once in CI: the first command never echoed). Enter on an empty line is
+    // harmless; a new prompt after it says the shell reads.
+    for (let i = 0; ; i++) {
+      const from = sh.out.length;
+      sh.type('\r');
+      const t = Date.now() + 2000;
+      while (Date.now() < t && !/[$#] $/m.test(sh.out.slice(from).replace(ANSI, '').trimEnd() + ' ')) await new Promise((r) => setTimeout(r, 50));
+      if (/[$#] $/m.test(sh.out.slice(from).replace(ANSI, '').trimEnd() + ' ')) break;
+      if (i >= 15) throw new Error(`${node}'s shell does not answer Enter; it showed:\n${sh.screen().slice(-500)}`);
+    }
     return sh;
   }
 

@@ -282,8 +282,15 @@ describe('the workshop in a caged lab', () => {
   it('runs all ten chapters and verifies each (the demo, on student 1\'s classroom lab)', async () => {
     s1.close();
     const r = await cli(['--lab', 'class-01', '--json', 'demo', '--fresh', '--auto', '--speed', '0'], env, 1_500_000);
-    const summary = JSON.parse(String(r.stdout).trim().split('\n').pop() ?? '{}');
     expect(r.exitCode, String(r.stderr).slice(-3000)).toBe(0);
-    figures['demo in a caged lab'] = `${summary.totalSeconds?.toFixed?.(1)} s`;
+    // with --json, stdout is one JSON document
+    const summary = JSON.parse(String(r.stdout));
+    expect(summary.ok).toBe(true);
+    expect(summary.chapters.map((c: { chapter: string }) => c.chapter)).toEqual(['compose', 'swarm', 'services', 'drain', 'registry', 'stack', 'proxy', 'secrets', 'update', 'observe']);
+    for (const c of summary.chapters) expect(c.passed).toBe(c.checks);
+    // still caged after the fresh start: the lab was made again on the classroom's engine
+    const uid = await (await openLab('class-01')).exec('node1', "awk '$1 == 0 { print $2 }' /proc/self/uid_map");
+    expect(Number(uid.stdout.trim())).toBeGreaterThan(0);
+    figures['demo in a caged lab'] = `${summary.totalSeconds.toFixed(1)} s`;
   }, 1_500_000);
 });
