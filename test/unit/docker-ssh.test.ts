@@ -23,6 +23,25 @@ beforeAll(() => {
 });
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+/**
+ * The body of a fake engine that ssh would start: it logs its arguments to `log` and answers each
+ * HTTP request on stdio with `bodyExpr` (JavaScript over `path`), keeping the connection alive.
+ */
+function fakeEngine(log: string, bodyExpr: string, headers: string): string {
+  return `require('fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(2).join(' ') + '\\n');
+let buf = '';
+process.stdin.on('data', (b) => {
+  buf += b;
+  let i;
+  while ((i = buf.indexOf('\\r\\n\\r\\n')) >= 0) {
+    const path = buf.slice(0, i).split(' ')[1];
+    buf = buf.slice(i + 4);
+    const body = ${bodyExpr};
+    process.stdout.write('HTTP/1.1 200 OK\\r\\n${headers}Content-Length: ' + body.length + '\\r\\nConnection: keep-alive\\r\\n\\r\\n' + body);
+  }
+});`;
+}
+
 describe('ssh arguments: what the docker CLI runs, never prompting', () => {
   it('user, port and host from the address; docker system dial-stdio on the machine', () => {
     expect(sshArgs('ssh://me@10.0.0.5')).toEqual(['-o', 'ConnectTimeout=7', '-o', 'BatchMode=yes', '-T', '-l', 'me', '--', '10.0.0.5', 'docker', 'system', 'dial-stdio']);
@@ -73,17 +92,7 @@ describe('the ssh process as the HTTP connection', () => {
     // an "engine" on stdio: answers each request with its path, keep-alive
     const fake = script(
       'ssh-ok',
-      `require('fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(2).join(' ') + '\\n');
-let buf = '';
-process.stdin.on('data', (b) => {
-  buf += b;
-  let i;
-  while ((i = buf.indexOf('\\r\\n\\r\\n')) >= 0) {
-    const path = buf.slice(0, i).split(' ')[1];
-    buf = buf.slice(i + 4);
-    process.stdout.write('HTTP/1.1 200 OK\\r\\nContent-Length: ' + path.length + '\\r\\nConnection: keep-alive\\r\\n\\r\\n' + path);
-  }
-});`,
+      fakeEngine(log, 'path', ''),
     );
     const agent = sshAgent('ssh://me@box:2222', { sshCommand: fake });
     expect(await get(agent, '/_ping')).toBe('/_ping');
@@ -131,20 +140,7 @@ describe('engine errors over ssh', () => {
     mkdirSync(bin, { recursive: true });
     writeFileSync(
       join(bin, 'ssh'),
-      `#!/usr/bin/env node
-require('fs').appendFileSync(${JSON.stringify(log)}, process.argv.slice(2).join(' ') + '\\n');
-let buf = '';
-process.stdin.on('data', (b) => {
-  buf += b;
-  let i;
-  while ((i = buf.indexOf('\\r\\n\\r\\n')) >= 0) {
-    const path = buf.slice(0, i).split(' ')[1];
-    buf = buf.slice(i + 4);
-    const body = JSON.stringify({ Version: '26.1.5-fake', Path: path });
-    process.stdout.write('HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: ' + body.length + '\\r\\nConnection: keep-alive\\r\\n\\r\\n' + body);
-  }
-});
-`,
+      `#!/usr/bin/env node\n${fakeEngine(log, "JSON.stringify({ Version: '26.1.5-fake', Path: path })", 'Content-Type: application/json\\r\\n')}\n`,
     );
     chmodSync(join(bin, 'ssh'), 0o755);
     const path = process.env.PATH;
