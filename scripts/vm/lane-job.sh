@@ -80,6 +80,14 @@ if ! findmnt -no SOURCE,FSTYPE /var/lib/docker > "$OUT/docker-disk"; then
   echo "/var/lib/docker is not the engine disk (LABEL=vmdocker): not mounted" > "$OUT/docker-disk"
   exit 9
 fi
+# qemu's multi-threaded emulation can let a vCPU run a half-patched kernel instruction (an int3
+# "Oops" in update_curr, CI of 2026-12-08): the kernel patches its text when the first CPU quota
+# appears or the last one goes (the static key of CFS bandwidth), which nested-run's --cpus does.
+# A quota that lives as long as the guest keeps that key on, so it is patched once, here, at rest.
+if [ -f /sys/fs/cgroup/cgroup.subtree_control ]; then
+  echo +cpu > /sys/fs/cgroup/cgroup.subtree_control 2>/dev/null
+  mkdir -p /sys/fs/cgroup/devcoin-keep-cfs-key && echo "100000000 100000" > /sys/fs/cgroup/devcoin-keep-cfs-key/cpu.max
+fi
 stat -fc %T /sys/fs/cgroup > "$OUT/guest-cgroup"
 uname -r > "$OUT/guest-kernel"
 node --version > "$OUT/guest-node"

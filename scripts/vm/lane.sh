@@ -77,6 +77,17 @@ say "staged in $((SECONDS - start)) s; running the guest (at most ${DEVCOIN_VM_T
 set +e
 bash "$here/run-job.sh" "$guest" "$job" "$out" "${DEVCOIN_VM_TIMEOUT:-900}" "rw:docker=$disk"
 rc=$?
+# The guest's own kernel faulting (an Oops or a panic on its console) is the emulator's fault, not
+# the project's (see lane-job.sh): the job is run once more, from a fresh copy of its disks, and
+# says so; the first console is kept beside the second. Any other failure is never retried.
+if [ "$rc" != 0 ] && grep -qE '^\[ *[0-9.]+\] (Oops|Kernel panic|BUG:)' "$out/serial.log" 2>/dev/null; then
+  say "the guest kernel faulted under emulation (exit $rc): $(grep -m1 -E 'Oops|Kernel panic|BUG:' "$out/serial.log"); running the job once more"
+  mv "$out/serial.log" "$out/serial.first.log"
+  rm -rf "$out/result" "$out/seconds"
+  echo "guest kernel fault on the first boot: $(grep -m1 -E 'Oops|Kernel panic|BUG:' "$out/serial.first.log")" > "$out/retried"
+  bash "$here/run-job.sh" "$guest" "$job" "$out" "${DEVCOIN_VM_TIMEOUT:-900}" "rw:docker=$disk"
+  rc=$?
+fi
 set -e
 echo "$((SECONDS - start))" > "$out/lane-seconds"
 say "lane finished in $((SECONDS - start)) s with exit $rc; evidence in $out/result"

@@ -66,6 +66,8 @@ describe.skipIf(!!cannot)('VM lane: cgroup v2 and the routing mesh in a qemu gue
     });
     lane = { exitCode: r.exitCode, stdout: String(r.stdout), stderr: String(r.stderr), seconds: Math.round((Date.now() - t) / 1000) };
     console.log(`VM lane: exit ${r.exitCode} in ${lane.seconds} s (guest ${read('../seconds').trim() || '?'} s); evidence in ${dir}/result`);
+    // the lane boots a second time only when the guest kernel itself faulted under emulation
+    if (existsSync(join(dir, 'retried'))) console.log(`VM lane: booted twice: ${readFileSync(join(dir, 'retried'), 'utf8').trim()}`);
     steps = new Map(
       read('steps')
         .split('\n')
