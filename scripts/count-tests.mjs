@@ -31,21 +31,42 @@ export function countLine({ passed, failed, skipped }) {
   return `${passed} passed, ${failed} failed` + (skipped ? `, ${skipped} skipped` : '');
 }
 
+/**
+ * Each file's time in seconds, in the order the files ended. vitest's startTime of a file comes after
+ * its beforeAll (the VM lane's 8 minutes showed as 0 s), so a file that started after the one before
+ * it ended counts from that end: files run one at a time there. Files that overlapped (the parallel
+ * unit run) count their own span.
+ * @param {{ testResults: { name: string, startTime?: number, endTime?: number }[] }} report
+ */
+export function fileTimes(report) {
+  const files = [...(report.testResults ?? [])].filter((f) => f.endTime).sort((a, b) => a.endTime - b.endTime);
+  let prevEnd = Infinity;
+  return files.map((f) => {
+    const from = Math.min(f.startTime ?? f.endTime, prevEnd);
+    prevEnd = f.endTime;
+    return { name: f.name, seconds: (f.endTime - from) / 1000 };
+  });
+}
+
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {
-  const file = process.argv[2] ?? '.vitest-report.json';
-  let report;
-  try {
-    report = JSON.parse(readFileSync(file, 'utf8'));
-  } catch (err) {
-    // no report (vitest never got to write one) or a torn one: nothing is known to have passed
-    process.stderr.write(`count-tests: cannot read ${file}: ${err.message}\n`);
-    console.log('0 passed, 1 failed');
-    process.exit(0);
+  const paths = process.argv.slice(2).length ? process.argv.slice(2) : ['.vitest-report.json'];
+  const total = { passed: 0, failed: 0, skipped: 0 };
+  for (const file of paths) {
+    let report;
+    try {
+      report = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      // no report (vitest never got to write one) or a torn one: nothing is known to have passed
+      process.stderr.write(`count-tests: cannot read ${file}: ${err.message}\n`);
+      total.failed += 1;
+      continue;
+    }
+    // each file's time (the integration files dominate CI's time), then the count line last
+    for (const f of fileTimes(report)) process.stdout.write(`time: ${f.seconds.toFixed(1).padStart(7)} s  ${String(f.name).replace(process.cwd() + '/', '')}\n`);
+    const c = countTests(report);
+    total.passed += c.passed;
+    total.failed += c.failed;
+    total.skipped += c.skipped;
   }
-  // each file's time (the integration files dominate CI's time), then the count line last
-  for (const f of report.testResults ?? []) {
-    const secs = ((f.endTime ?? 0) - (f.startTime ?? 0)) / 1000;
-    if (secs > 0) process.stdout.write(`time: ${secs.toFixed(1).padStart(7)} s  ${String(f.name).replace(process.cwd() + '/', '')}\n`);
-  }
-  console.log(countLine(countTests(report)));
+  console.log(countLine(total));
 }

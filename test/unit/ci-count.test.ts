@@ -7,7 +7,7 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 // @ts-expect-error a plain .mjs script, no types
-import { countTests, countLine } from '../../scripts/count-tests.mjs';
+import { countTests, countLine, fileTimes } from '../../scripts/count-tests.mjs';
 
 const t = (title: string, status: string) => ({ ancestorTitles: [], fullName: title, title, status, failureMessages: [] });
 
@@ -50,5 +50,31 @@ describe('CI count line', () => {
     writeFileSync(file, JSON.stringify(report));
     expect(execFileSync('node', ['scripts/count-tests.mjs', file], { encoding: 'utf8' })).toBe('4 passed, 8 failed, 2 skipped\n');
     expect(execFileSync('node', ['scripts/count-tests.mjs', join(dir, 'absent.json')], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] })).toBe('0 passed, 1 failed\n');
+  });
+
+  it('adds up the unit and the integration reports, and a missing one is a failure', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'devcoin-count-'));
+    const unit = join(dir, 'unit.json');
+    const integration = join(dir, 'integration.json');
+    writeFileSync(unit, JSON.stringify({ testResults: [{ name: '/x/u.test.ts', status: 'passed', startTime: 0, endTime: 10, assertionResults: [t('u', 'passed')] }] }));
+    writeFileSync(integration, JSON.stringify(report));
+    const out = (files: string[]) => execFileSync('node', ['scripts/count-tests.mjs', ...files], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim().split('\n').pop();
+    expect(out([unit, integration])).toBe('5 passed, 8 failed, 2 skipped');
+    expect(out([unit, join(dir, 'absent.json')])).toBe('1 passed, 1 failed');
+  });
+
+  it("a file's time counts from the end of the file before it when its start came later (its beforeAll)", () => {
+    // sequential: b's startTime is after its beforeAll (what vitest reports), 400 s after a ended
+    const seq = { testResults: [
+      { name: 'a', startTime: 1_000, endTime: 11_000 },
+      { name: 'b', startTime: 411_000, endTime: 411_500 },
+    ] };
+    expect(fileTimes(seq)).toEqual([{ name: 'a', seconds: 10 }, { name: 'b', seconds: 400.5 }]);
+    // parallel files overlap: each counts its own span
+    const par = { testResults: [
+      { name: 'p', startTime: 0, endTime: 5_000 },
+      { name: 'q', startTime: 1_000, endTime: 3_000 },
+    ] };
+    expect(fileTimes(par)).toEqual([{ name: 'q', seconds: 2 }, { name: 'p', seconds: 5 }]);
   });
 });
