@@ -73,31 +73,7 @@ describe('lab', () => {
     expect(data.nodes.every((n: { address: string }) => /^10\.213\.\d+\.\d+$/.test(n.address))).toBe(true);
   });
 
-  it('losing 2 of 3 managers loses the quorum; starting them restores a leader with the same addresses', async () => {
-    const before = await lab.nodes();
-    const stop = await cli(['--lab', LAB, 'lab', 'stop', 'node2', 'node3'], env);
-    expect(stop.exitCode, String(stop.stderr)).toBe(0);
-    // the remaining manager notices after its raft election timeout (until then calls may
-    // hang and end in "context deadline exceeded")
-    let broken = await lab.exec('node1', 'docker node ls');
-    for (let i = 0; i < 40 && !/does not have a leader/.test(broken.stderr); i++) {
-      await new Promise((r) => setTimeout(r, 1000));
-      broken = await lab.exec('node1', 'docker node ls');
-    }
-    expect(broken.exitCode).not.toBe(0);
-    expect(broken.stderr).toMatch(/does not have a leader/);
-    const start = await cli(['--lab', LAB, 'lab', 'start', 'node2', 'node3'], env);
-    expect(start.exitCode, String(start.stderr)).toBe(0);
-    let nodes: { Status?: { State?: string }; ManagerStatus?: { Leader?: boolean } }[] = [];
-    for (let i = 0; i < 60; i++) {
-      nodes = await (await lab.engine('node1')).listNodes().catch(() => []);
-      if (nodes.filter((n) => n.ManagerStatus?.Leader).length === 1 && nodes.every((n) => n.Status?.State === 'ready')) break;
-      await new Promise((r) => setTimeout(r, 1000));
-    }
-    expect(nodes.filter((n) => n.ManagerStatus?.Leader)).toHaveLength(1);
-    expect(nodes.every((n) => n.Status?.State === 'ready')).toBe(true);
-    expect((await lab.nodes()).map((n) => n.address)).toEqual(before.map((n) => n.address));
-  });
+  // a lost quorum and its recovery (lab stop, lab start, same addresses): tested once, in 42-negative
 
   it('a worker pulls busybox with no internet, through the hub', async () => {
     const r = await cli(['--lab', LAB, 'lab', 'exec', 'node4', '--', 'sh', '-c', 'docker pull -q busybox && docker run --rm busybox echo ok'], env);
