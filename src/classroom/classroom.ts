@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { ExitCode, UserError, errorMessage } from '../errors.js';
 import { task, type Face } from '../events.js';
 import { LABELS } from '../labels.js';
-import { builtInLabExists, copyLabImages, labDiskOf, labUsage, openLab, engineIsCaged, engineMemoryOf, ensureClassroomEngine, labDown, labsLabelled, stopClassroomEngine, withLabLock, type LabLimits } from '../lab/index.js';
+import { builtInLabExists, copyLabImages, raiseRoomPlumbing, labDiskOf, labUsage, openLab, engineIsCaged, engineMemoryOf, ensureClassroomEngine, labDown, labsLabelled, stopClassroomEngine, withLabLock, type LabLimits } from '../lab/index.js';
 import { progressOf, reset } from '../workshop/index.js';
 import { availableMiB, capacity, labCost, type Capacity } from './capacity.js';
 import { endpointOf, placeLabs, type TlsFiles } from './engines.js';
@@ -191,6 +191,8 @@ export async function classroomUp(opts: UpOptions): Promise<Running> {
   notes.push(`each lab may take ${describeLimits(roster.limits ?? {})}`);
   if (roster.uncaged?.length) notes.push(`NOT caged (--allow-uncaged): the labs on ${roster.uncaged.join(', ')}: root in them is root on that machine`);
   const server = new ClassroomServer({ roster, log: opts.log, radar: opts.radar });
+  // the server carries every student's keystroke: it weighs as the room's plumbing, above any lab
+  if (roster.students.some((s) => s.engine === LOCAL_ENGINE)) raiseRoomPlumbing([process.pid]);
   // the port first: a port taken is one line before minutes of lab starts
   const actual = await server.listen(bind, port);
   try {
@@ -242,7 +244,10 @@ export async function classroomServe(opts: ServeOptions): Promise<Running> {
   const bind = opts.bind ?? roster.bind;
   const port = opts.port ?? roster.port;
   // the classroom engine again (after a restart of the machine its labs are there, stopped)
-  if (roster.students.some((s) => s.engine === LOCAL_ENGINE)) await task(opts.face, 'the classroom engine (caged)', (u) => ensureClassroomEngine(u));
+  if (roster.students.some((s) => s.engine === LOCAL_ENGINE)) {
+    await task(opts.face, 'the classroom engine (caged)', (u) => ensureClassroomEngine(u));
+    raiseRoomPlumbing([process.pid]);
+  }
   const server = new ClassroomServer({ roster, log: opts.log, radar: opts.radar });
   const actual = await server.listen(bind, port);
   if (actual !== roster.port || bind !== roster.bind) {

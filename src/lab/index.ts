@@ -20,6 +20,7 @@ import { LABELS } from '../labels.js';
 export type { Lab, LabNode, CatchUpTouch, Terminal } from './types.js';
 export { ALL_TOUCHES } from './types.js';
 export type { UpOptions, UpResult, LabLimits } from './dind/provision.js';
+export { raiseRoomPlumbing } from './dind/room-cgroup.js';
 export { cagedEndpoint as classroomEngineEndpoint, ensureCagedEngine as ensureClassroomEngine, stopCagedEngine as stopClassroomEngine, cagedEngineRunning as classroomEngineRunning } from './dind/caged-engine.js';
 export type { Endpoint } from '../docker/engine.js';
 export type { EngineMemory } from '../docker/memory.js';

@@ -7,6 +7,7 @@
 //   route to anything of this machine's;
 // - this machine reaches it through its unix socket, and the nodes' published ports through a veth
 //   pair (ROOM_ADDRESS), which the nodes themselves may not open a connection to.
+import { raiseRoomPlumbing } from './room-cgroup.js';
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readFileSync, closeSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -131,6 +132,7 @@ export async function ensureCagedEngine(progress: (t: string) => void = () => {}
   if (up) {
     await ensureRoomRules();
     await ensureRoomDns();
+    raisePlumbing();
     return up;
   }
   if (process.getuid?.() !== 0) {
@@ -172,7 +174,13 @@ export async function ensureCagedEngine(progress: (t: string) => void = () => {}
     throw new UserError(`the classroom engine did not answer within 60 s; last lines of ${logFile()}:\n${tail}`, `see ${logFile()}`, ExitCode.engine);
   }
   await ensureRoomRules();
+  raisePlumbing();
   return engine;
+}
+
+/** The engine, its containerd and shims (they name its exec root) and the name server: the room's plumbing. */
+function raisePlumbing(): void {
+  raiseRoomPlumbing([runningPid(), runningPid(dnsPidFile())].filter((p): p is number => p !== undefined), `${stateDir()}/exec`);
 }
 
 /** The namespace's name server (room-dns.ts), started once beside the engine. */

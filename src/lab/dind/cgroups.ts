@@ -11,8 +11,13 @@ import { IMAGES } from '../../images/catalog.js';
 import { LABELS } from '../../labels.js';
 import { labLabels } from '../names.js';
 
-/** The parent cgroup of a lab's nodes (engines with the cgroupfs driver). */
-export const labCgroupParent = (lab: string) => `/devcoin-labs/${lab}`;
+/**
+ * The parent cgroup of a lab's nodes (engines with the cgroupfs driver): one per lab, at the top of
+ * the hierarchy. Under one shared parent, a busy lab spent that parent's share at the top level and
+ * a quiet neighbour's keystroke waited behind this machine's other processes (48's noisy
+ * neighbour, interleaved: p95 60 ms against 12.6 ms with the busy lab frozen).
+ */
+export const labCgroupParent = (lab: string) => `/devcoin-lab-${lab}`;
 
 /**
  * The helper's script. For each PID: the container's root as this machine sees it (its uid_map);
@@ -86,3 +91,30 @@ export async function setNodeCgroups(docker: Docker, lab: string, ids: string[],
     await helper.remove({ force: true }).catch(() => {});
   }
 }
+
+/**
+ * Removes the lab's own cgroup (labCgroupParent) in every hierarchy once its nodes are gone, with
+ * the same helper; rmdir only, so a cgroup that still holds a process stays. Best effort: a lab
+ * that is down must not fail on its cgroups (an empty cgroup costs nothing but its name).
+ */
+export async function removeLabCgroup(docker: Docker, lab: string): Promise<void> {
+  const dir = labCgroupParent(lab);
+  const helper = await docker
+    .createContainer({
+      Image: IMAGES.busybox,
+      Cmd: ['sh', '-c', `for d in /host/cgroup${dir} /host/cgroup/*${dir}; do [ -d "$d" ] && rmdir "$d" 2>/dev/null; done; true`],
+      Labels: labLabels(lab, { [LABELS.kind]: 'cgroup-helper' }),
+      HostConfig: { UsernsMode: 'host', CgroupnsMode: 'host', Binds: ['/sys/fs/cgroup:/host/cgroup:rw'], NetworkMode: 'none' } as Docker.HostConfig,
+    })
+    .catch(() => undefined);
+  if (!helper) return;
+  try {
+    await helper.start();
+    await helper.wait();
+  } catch {
+    // best effort (see above)
+  } finally {
+    await helper.remove({ force: true }).catch(() => {});
+  }
+}
+

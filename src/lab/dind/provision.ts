@@ -9,7 +9,7 @@ import { execa } from 'execa';
 import { isIP } from 'node:net';
 import { basename, dirname } from 'node:path';
 import { createDindContainer, dindHostConfig, runsInUserNamespace, type NodeLimits } from '../../docker/dind.js';
-import { labCgroupParent, setNodeCgroups } from './cgroups.js';
+import { labCgroupParent, removeLabCgroup, setNodeCgroups } from './cgroups.js';
 import { imageExists } from '../../docker/build.js';
 import { containersWith, ensureVolume, freePort, networksWith, removeLabelled, usedSubnets } from '../../docker/containers.js';
 import { IMAGES } from '../../images/catalog.js';
@@ -527,7 +527,9 @@ export async function labDiskOf(lab: string): Promise<{ usedBytes: number; engin
 /** Removes exactly what carries this lab's label, and its certificates. */
 export async function labDown(lab: string): Promise<{ containers: number; volumes: number; networks: number }> {
   const { engine } = await engineOf(lab);
+  const hadCgroup = (await containersWith(engine.docker, { [LABELS.lab]: lab, [LABELS.kind]: 'node' })).some((c) => c.Labels[LABELS.labCpus] !== undefined);
   const removed = await removeLabelled(engine.docker, { [LABELS.lab]: lab });
+  if (hadCgroup) await removeLabCgroup(engine.docker, lab);
   removeCerts(lab);
   forgetHost(lab);
   return removed;
