@@ -646,9 +646,13 @@ describe('classroom: the student and the radar in Chromium', () => {
     expect(await labsLabelled(`${LABELS.classroom}=${id}`, classroomEngineEndpoint())).toEqual(['class-01']);
     expect(await labsLabelled(`${LABELS.classroom}=${id}`)).toEqual([]);
     expect(await labsLabelled(`${LABELS.classroom}=${id}`, ep2)).toEqual(['class-02']);
+    // class-01's own cgroup (its CPU share) on this machine, there while it lives, gone with it
+    const cgroupOf01 = () => ['/sys/fs/cgroup/cpu/devcoin-lab-class-01', '/sys/fs/cgroup/devcoin-lab-class-01'].filter((d) => existsSync(d));
+    expect(cgroupOf01().length, 'class-01 has a cgroup of its own').toBeGreaterThan(0);
     const down = await cli(['classroom', 'down'], env, 300_000);
     expect(down.exitCode, String(down.stderr)).toBe(0);
     expect(down.stdout).toMatch(/removed 2 lab\(s\) \(class-01, class-02\)/);
+    expect(cgroupOf01(), "class-01's cgroup after classroom down").toEqual([]);
     expect(await labsLabelled(`${LABELS.classroom}=${id}`, ep2)).toEqual([]);
     // the classroom engine stopped with the classroom; started again, it holds none of its labs
     expect(classroomEngineRunning()).toBe(false);
