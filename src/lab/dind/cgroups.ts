@@ -13,9 +13,9 @@ import { labLabels } from '../names.js';
 
 /**
  * The parent cgroup of a lab's nodes (engines with the cgroupfs driver): one per lab, at the top of
- * the hierarchy. Under one shared parent, a busy lab spent that parent's share at the top level and
- * a quiet neighbour's keystroke waited behind this machine's other processes (48's noisy
- * neighbour, interleaved: p95 60 ms against 12.6 ms with the busy lab frozen).
+ * the hierarchy. Under one shared parent, a busy lab spends that parent's share at the top level,
+ * and a quiet neighbour in the same parent pays for it against this machine's other processes
+ * (docs/decisions.md, "Limits of a classroom lab": what this did and did not fix).
  */
 export const labCgroupParent = (lab: string) => `/devcoin-lab-${lab}`;
 

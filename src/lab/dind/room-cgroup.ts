@@ -1,9 +1,9 @@
 // The room's plumbing (the classroom engine, its containerd and shims, the room's name server and
 // the classroom server) carries every student's keystroke and verify. It gets a CPU cgroup of its
-// own whose weight is 8 labs', so a busy lab or another process of this machine never makes a
-// student's echo wait behind it (48's noisy neighbour: with one core of other load, B's keystroke
-// p95 went from 6.8 to 26.6 ms with A busy, and B's verify doubled). It is a weight, not a cap:
-// an idle room's plumbing takes nothing from the labs.
+// own whose weight is 8 labs', so a busy lab or another process of this machine does not make it
+// wait its turn (48's noisy neighbour, one core of other load: B's keystroke median 5.3 -> 3.0 ms
+// and verify 157 -> 60 ms with A busy; B's p95 tail was not fixed, see docs/decisions.md). It is
+// a weight, not a cap: an idle room's plumbing takes nothing from the labs.
 import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 
